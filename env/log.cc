@@ -1,0 +1,907 @@
+#include "env/log.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "env/codec.h"
+#include "env/recovery.h"
+
+namespace segwal {
+namespace {
+
+constexpr size_t kReadWindow = 256 * 1024;
+constexpr size_t kZeroFillChunk = 1 << 20;
+constexpr size_t kMaxNameLength = 4096;
+constexpr char kLockFileName[] = "LOCK";
+
+uint64_t NowUnix() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+uint64_t NowMicros() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+// A log sequence number: segment id and offset, ordered as the log is.
+uint64_t MakeLsn(uint64_t segment_id, uint64_t offset) {
+  return (segment_id << 32) | offset;
+}
+
+// Data frames are small enough that several fit in one segment, so a
+// rotation never strands most of a segment.
+uint32_t MaxFramePayload(uint64_t segment_size) {
+  uint64_t quarter = (segment_size - kSegmentHeaderBlock) / 4;
+  return static_cast<uint32_t>(
+      std::min<uint64_t>(kMaxDataFramePayload, quarter & ~uint64_t{7}));
+}
+
+uint64_t NewLogUid() {
+  std::random_device device;
+  uint64_t uid = (static_cast<uint64_t>(device()) << 32) ^ device() ^
+                 static_cast<uint64_t>(NowMicros());
+  return uid == 0 ? 1 : uid;
+}
+
+// Appends one encoded frame (header, payload, zero padding) to *out.
+void EncodeFrame(FrameHeader header, const Slice& payload, uint32_t seed,
+                 std::string* out) {
+  header.stored_len = static_cast<uint32_t>(payload.size());
+  if (header.codec == Codec::kNone) header.raw_len = header.stored_len;
+  header.payload_crc = PayloadChecksum(payload.data(), payload.size());
+  const size_t start = out->size();
+  out->resize(start + kFrameHeaderSize);
+  EncodeFrameHeader(header, seed, &(*out)[start]);
+  out->append(payload.data(), payload.size());
+  out->resize(start + FrameFootprint(header.stored_len), '\0');
+}
+
+FrameHeader MakeFrame(FrameType type, uint64_t file_id, uint64_t offset) {
+  FrameHeader h;
+  h.type = static_cast<uint8_t>(type);
+  h.file_id = file_id;
+  h.offset = offset;
+  return h;
+}
+
+IOStatus ValidateOptions(const LogOptions& o) {
+  if (o.segment_size < kMinSegmentSize || o.segment_size > kMaxSegmentSize ||
+      o.segment_size % kSegmentHeaderBlock != 0) {
+    return IOStatus::InvalidArgument(
+        "segment_size " + std::to_string(o.segment_size) +
+        ": must be a multiple of 4096 between " +
+        std::to_string(kMinSegmentSize) + " and " +
+        std::to_string(kMaxSegmentSize));
+  }
+  return IOStatus::OK();
+}
+
+}  // namespace
+
+Log::Log(Storage* storage, std::string dir, const LogOptions& options)
+    : storage_(storage),
+      dir_(std::move(dir)),
+      options_(options),
+      max_frame_payload_(MaxFramePayload(options.segment_size)) {}
+
+IOStatus Log::Open(Storage* storage, const std::string& dir,
+                   const LogOptions& options, std::unique_ptr<Log>* log,
+                   RecoveryInfo* info) {
+  IOStatus s = ValidateOptions(options);
+  if (!s.ok()) return s;
+  RecoveryInfo unused;
+  if (info == nullptr) info = &unused;
+  s = storage->CreateDirIfMissing(dir);
+  if (!s.ok()) return s;
+  std::unique_ptr<Log> opened(new Log(storage, dir, options));
+  s = storage->Lock(opened->PathOf(kLockFileName), &opened->dir_lock_);
+  if (s.ok()) s = opened->Recover(info);
+  if (!s.ok()) return s;
+  opened->housekeeper_ = std::thread([l = opened.get()] { l->HousekeeperLoop(); });
+  if (options.sync_mode == SyncMode::kInterval) {
+    opened->interval_syncer_ =
+        std::thread([l = opened.get()] { l->IntervalSyncLoop(); });
+  }
+  *log = std::move(opened);
+  return IOStatus::OK();
+}
+
+IOStatus Log::Recover(RecoveryInfo* info) {
+  ScanResult scan;
+  IOStatus s = ScanLog(storage_, dir_, options_.recovery_mode, &scan, info);
+  if (!s.ok()) return s;
+  table_ = std::move(scan.table);
+  log_uid_ = scan.log_uid != 0 ? scan.log_uid : NewLogUid();
+  next_segment_id_ = scan.max_segment_id + 1;
+
+  // Segments recovery gave up on are set aside, durably, before a new
+  // segment names its predecessor: else the next recovery would find them
+  // between the two.
+  for (uint64_t id : scan.quarantine) {
+    std::string name = SegmentFileName(id);
+    s = storage_->Rename(PathOf(name), PathOf(name + ".quarantined"));
+    if (!s.ok()) return s;
+  }
+  if (!scan.quarantine.empty()) {
+    s = storage_->SyncDir(dir_);
+    if (!s.ok()) return s;
+  }
+  for (uint64_t id : scan.unused_segments) {
+    s = storage_->Rename(PathOf(SegmentFileName(id)),
+                         PathOf(FreeSegmentFileName(id)));
+    if (!s.ok()) return s;
+    free_segments_.push_back(id);
+  }
+  free_segments_.insert(free_segments_.end(), scan.free_segments.begin(),
+                        scan.free_segments.end());
+  std::sort(free_segments_.begin(), free_segments_.end());
+
+  for (ScannedSegment& scanned : scan.segments) {
+    auto seg = std::make_shared<Segment>();
+    seg->id = scanned.id;
+    seg->size = scanned.header.segment_size;
+    seg->seed = SegmentSeed(scanned.header.log_uid, scanned.id);
+    seg->end = scanned.end;
+    seg->file = std::move(scanned.file);
+    segments_[seg->id] = seg;
+    head_ = seg;
+  }
+
+  // Recovery always starts a new segment: the old head is sealed where its
+  // valid frames end, so bytes beyond (a torn tail) are never scanned again.
+  std::shared_ptr<Segment> next;
+  uint64_t recycle = 0;
+  if (!free_segments_.empty()) {
+    recycle = free_segments_.front();
+    free_segments_.erase(free_segments_.begin());
+  }
+  s = PrepareSegment(next_segment_id_++, recycle, &next);
+  if (!s.ok()) return s;
+  std::unique_lock<std::mutex> lock(mu_);
+  s = StartSegmentLocked(std::move(next));
+  if (!s.ok()) return s;
+
+  // Repairs decided by recovery become frames, so the next recovery
+  // reaches the same table.
+  for (const Repair& repair : scan.repairs) {
+    if (repair.zero_fill) {
+      std::string zeros(repair.end - repair.start, '\0');
+      s = WriteDataLocked(lock, repair.file_id, repair.start,
+                          EncodeData(zeros));
+    } else {
+      s = EnsureRoomLocked(lock, FrameFootprint(0));
+      if (s.ok()) {
+        s = WriteFrameLocked(MakeFrame(FrameType::kTruncate, repair.file_id,
+                                       repair.start),
+                             Slice());
+      }
+    }
+    if (!s.ok()) return s;
+  }
+  if (!scan.repairs.empty()) {
+    s = SyncToLocked(lock, written_lsn_, /*force=*/true);
+  }
+  return s;
+}
+
+Log::~Log() {
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (housekeeper_.joinable()) housekeeper_.join();
+  if (interval_syncer_.joinable()) interval_syncer_.join();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (head_ != nullptr && error_.ok()) {
+    SyncToLocked(lock, written_lsn_, /*force=*/true).PermitUncheckedError();
+  }
+}
+
+IOStatus Log::Destroy(Storage* storage, const std::string& dir) {
+  std::vector<std::string> names;
+  IOStatus s = storage->ListDir(dir, &names);
+  if (!s.ok()) return s;
+  for (const std::string& name : names) {
+    uint64_t id = 0;
+    const bool ours = ParseSegmentFileName(name, &id) ||
+                      ParseFreeSegmentFileName(name, &id) ||
+                      name == kLockFileName ||
+                      (name.size() > 12 &&
+                       name.compare(name.size() - 12, 12, ".quarantined") == 0);
+    if (ours) {
+      s = storage->Remove(dir + "/" + name);
+      if (!s.ok()) return s;
+    }
+  }
+  return storage->RemoveDir(dir);
+}
+
+std::vector<Log::EncodedChunk> Log::EncodeData(const Slice& data) const {
+  std::vector<EncodedChunk> chunks;
+  for (size_t pos = 0; pos < data.size(); pos += max_frame_payload_) {
+    Slice piece(data.data() + pos,
+                std::min<size_t>(max_frame_payload_, data.size() - pos));
+    EncodedChunk chunk;
+    chunk.raw_len = static_cast<uint32_t>(piece.size());
+    if (options_.compression != Codec::kNone &&
+        piece.size() >= options_.compression_min_bytes &&
+        CompressPayload(options_.compression, options_.compression_level,
+                        piece, &chunk.stored)) {
+      chunk.codec = options_.compression;
+    } else {
+      chunk.stored.assign(piece.data(), piece.size());
+    }
+    chunks.push_back(std::move(chunk));
+  }
+  return chunks;
+}
+
+// ---- Writing ----------------------------------------------------------
+
+LogicalFile* Log::WritableFileLocked(uint64_t id, IOStatus* s) {
+  *s = error_;
+  if (!s->ok()) return nullptr;
+  LogicalFile* file = table_.FindById(id);
+  if (file == nullptr || file->name.empty()) {
+    *s = IOStatus::IOError("segwal log " + dir_ + ": logical file id " +
+                           std::to_string(id) + " was deleted");
+    return nullptr;
+  }
+  return file;
+}
+
+IOStatus Log::EnsureRoomLocked(std::unique_lock<std::mutex>& lock,
+                               uint64_t footprint) {
+  while (error_.ok() && head_->end + footprint > head_->size) {
+    IOStatus s = RotateLocked(lock);
+    if (!s.ok()) return s;
+  }
+  return error_;
+}
+
+// Writes one frame at the head. Room must have been ensured, and the frame
+// must be valid for the table now: mu_ is not released in between.
+IOStatus Log::WriteFrameLocked(FrameHeader header, const Slice& payload) {
+  const uint64_t durable =
+      (durable_lsn_ >> 32) == head_->id ? (durable_lsn_ & 0xffffffffu) : 0;
+  header.durable_mark = static_cast<uint32_t>(durable);
+  frame_buffer_.clear();
+  EncodeFrame(header, payload, head_->seed, &frame_buffer_);
+  const uint64_t offset = head_->end;
+  IOStatus s = head_->file->Write(offset, frame_buffer_.data(),
+                                  frame_buffer_.size());
+  if (!s.ok()) {
+    SetErrorLocked(s);
+    return error_;
+  }
+  FrameHeader written;
+  DecodeFrameHeader(frame_buffer_.data(), head_->seed, &written);
+  s = table_.Apply(written, payload,
+                   FrameLocation{head_->id, static_cast<uint32_t>(offset),
+                                 NowUnix()});
+  if (!s.ok()) {
+    // The frame is in the log but the table refused it: replay would too.
+    SetErrorLocked(IOStatus::IOError("segwal internal error: " + s.ToString()));
+    return error_;
+  }
+  head_->end += frame_buffer_.size();
+  written_lsn_ = MakeLsn(head_->id, head_->end);
+  if (LogicalFile* file = table_.FindById(header.file_id)) {
+    file->last_lsn = written_lsn_;
+  }
+  ++stats_.frames_written;
+  stats_.frame_bytes_written += frame_buffer_.size();
+  return IOStatus::OK();
+}
+
+IOStatus Log::WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
+                              uint64_t offset,
+                              const std::vector<EncodedChunk>& chunks) {
+  for (const EncodedChunk& chunk : chunks) {
+    IOStatus s = EnsureRoomLocked(
+        lock, FrameFootprint(static_cast<uint32_t>(chunk.stored.size())));
+    if (!s.ok()) return s;
+    LogicalFile* file = WritableFileLocked(id, &s);
+    if (file == nullptr) return s;
+    if (offset > file->size) {
+      return IOStatus::InvalidArgument(
+          "segwal: write at offset " + std::to_string(offset) +
+          " beyond the end (" + std::to_string(file->size) + ") of " +
+          file->name);
+    }
+    FrameHeader h = MakeFrame(FrameType::kData, id, offset);
+    h.codec = chunk.codec;
+    h.raw_len = chunk.raw_len;
+    s = WriteFrameLocked(h, chunk.stored);
+    if (!s.ok()) return s;
+    offset += chunk.raw_len;
+  }
+  return IOStatus::OK();
+}
+
+IOStatus Log::Append(uint64_t id, const Slice& data) {
+  std::vector<EncodedChunk> chunks = EncodeData(data);
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s;
+  LogicalFile* file = WritableFileLocked(id, &s);
+  if (file == nullptr) return s;
+  ++stats_.write_request_count;
+  stats_.write_bytes += data.size();
+  // Chunks go one after another; the size read per chunk is where the
+  // previous one ended (one writer per file).
+  uint64_t offset = file->size;
+  return WriteDataLocked(lock, id, offset, chunks);
+}
+
+IOStatus Log::WriteAt(uint64_t id, uint64_t offset, const Slice& data) {
+  std::vector<EncodedChunk> chunks = EncodeData(data);
+  std::unique_lock<std::mutex> lock(mu_);
+  ++stats_.write_request_count;
+  stats_.write_bytes += data.size();
+  return WriteDataLocked(lock, id, offset, chunks);
+}
+
+IOStatus Log::Truncate(uint64_t id, uint64_t size) {
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s = EnsureRoomLocked(lock, FrameFootprint(0));
+  if (!s.ok()) return s;
+  LogicalFile* file = WritableFileLocked(id, &s);
+  if (file == nullptr) return s;
+  if (size == file->size) return IOStatus::OK();
+  return WriteFrameLocked(MakeFrame(FrameType::kTruncate, id, size), Slice());
+}
+
+// ---- Namespace --------------------------------------------------------
+
+IOStatus Log::Create(const std::string& name, uint64_t* id) {
+  if (name.empty() || name.size() > kMaxNameLength) {
+    return IOStatus::InvalidArgument("segwal: bad logical file name '" + name +
+                                     "'");
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s = EnsureRoomLocked(
+      lock, FrameFootprint(static_cast<uint32_t>(name.size())));
+  if (!s.ok()) return s;
+  const uint64_t new_id = table_.AllocateFileId();
+  s = WriteFrameLocked(MakeFrame(FrameType::kCreate, new_id, 0), name);
+  if (s.ok()) *id = new_id;
+  return s;
+}
+
+IOStatus Log::Rename(const std::string& from, const std::string& to) {
+  if (to.empty() || to.size() > kMaxNameLength) {
+    return IOStatus::InvalidArgument("segwal: bad logical file name '" + to +
+                                     "'");
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s = EnsureRoomLocked(
+      lock, FrameFootprint(static_cast<uint32_t>(to.size())));
+  if (!s.ok()) return s;
+  LogicalFile* file = table_.FindByName(from);
+  if (file == nullptr) {
+    return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + from);
+  }
+  return WriteFrameLocked(MakeFrame(FrameType::kRename, file->id, 0), to);
+}
+
+IOStatus Log::Delete(const std::string& name) {
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s = EnsureRoomLocked(lock, FrameFootprint(0));
+  if (!s.ok()) return s;
+  LogicalFile* file = table_.FindByName(name);
+  if (file == nullptr) {
+    return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + name);
+  }
+  s = WriteFrameLocked(MakeFrame(FrameType::kDelete, file->id, 0), Slice());
+  if (s.ok()) cv_.notify_all();  // segments may have become reclaimable
+  return s;
+}
+
+IOStatus Log::Link(const std::string& from, const std::string& to) {
+  if (to.empty() || to.size() > kMaxNameLength) {
+    return IOStatus::InvalidArgument("segwal: bad logical file name '" + to +
+                                     "'");
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s = EnsureRoomLocked(
+      lock, FrameFootprint(static_cast<uint32_t>(to.size())));
+  if (!s.ok()) return s;
+  LogicalFile* source = table_.FindByName(from);
+  if (source == nullptr) {
+    return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + from);
+  }
+  if (table_.FindByName(to) != nullptr) {
+    return IOStatus::IOError("segwal log " + dir_ + ": link target " + to +
+                             " exists");
+  }
+  const uint64_t new_id = table_.AllocateFileId();
+  return WriteFrameLocked(MakeFrame(FrameType::kLink, new_id, source->id), to);
+}
+
+bool Log::Lookup(const std::string& name, FileInfo* info) {
+  std::lock_guard<std::mutex> guard(mu_);
+  const LogicalFile* file = table_.FindByName(name);
+  if (file == nullptr) return false;
+  *info = FileInfo{file->id, file->name, file->size, file->mtime};
+  return true;
+}
+
+std::vector<FileInfo> Log::List() {
+  std::lock_guard<std::mutex> guard(mu_);
+  return table_.List();
+}
+
+IOStatus Log::OpenHandle(const std::string& name, uint64_t* id) {
+  std::lock_guard<std::mutex> guard(mu_);
+  const LogicalFile* file = table_.FindByName(name);
+  if (file == nullptr) {
+    return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + name);
+  }
+  *id = file->id;
+  table_.AddHandle(file->id);
+  return IOStatus::OK();
+}
+
+void Log::CloseHandle(uint64_t id) {
+  std::lock_guard<std::mutex> guard(mu_);
+  table_.ReleaseHandle(id);
+  cv_.notify_all();  // a deleted file's segments may have become reclaimable
+}
+
+uint64_t Log::Size(uint64_t id) {
+  std::lock_guard<std::mutex> guard(mu_);
+  const LogicalFile* file = table_.FindById(id);
+  return file == nullptr ? 0 : file->size;
+}
+
+// ---- Segments ---------------------------------------------------------
+
+// Makes segment `id` ready: a reclaimed file renamed (its stale frames can
+// never validate under the new id) or a new file zero-filled, so that later
+// fdatasyncs on it update no block allocation. The directory entry is
+// durable before the segment is used.
+IOStatus Log::PrepareSegment(uint64_t id, uint64_t recycle_from,
+                             std::shared_ptr<Segment>* segment) {
+  const std::string path = PathOf(SegmentFileName(id));
+  std::unique_ptr<StorageFile> file;
+  IOStatus s;
+  bool recycled = false;
+  if (recycle_from != 0) {
+    const std::string free_path = PathOf(FreeSegmentFileName(recycle_from));
+    uint64_t size = 0;
+    s = storage_->Rename(free_path, path);
+    if (s.ok()) s = storage_->OpenFile(path, /*create=*/false, &file);
+    if (s.ok()) s = file->Size(&size);
+    recycled = s.ok() && size == options_.segment_size;
+    if (!recycled) {
+      file.reset();
+      storage_->Remove(s.ok() ? path : free_path).PermitUncheckedError();
+    }
+  }
+  if (!recycled) {
+    s = storage_->OpenFile(path, /*create=*/true, &file);
+    if (s.ok()) s = file->Allocate(options_.segment_size);
+    const std::string zeros(kZeroFillChunk, '\0');
+    for (uint64_t pos = 0; s.ok() && pos < options_.segment_size;
+         pos += zeros.size()) {
+      s = file->Write(pos, zeros.data(),
+                      std::min<uint64_t>(zeros.size(),
+                                         options_.segment_size - pos));
+    }
+    if (s.ok()) s = file->Sync();
+    if (!s.ok()) {
+      file.reset();
+      storage_->Remove(path).PermitUncheckedError();
+      return s;
+    }
+  }
+  s = storage_->SyncDir(dir_);
+  if (!s.ok()) return s;
+  auto seg = std::make_shared<Segment>();
+  seg->id = id;
+  seg->size = options_.segment_size;
+  seg->seed = SegmentSeed(log_uid_, id);
+  seg->file = std::move(file);
+  seg->recycled = recycled;
+  *segment = std::move(seg);
+  return IOStatus::OK();
+}
+
+// Writes `next`'s header and the file-table snapshot in one write and makes
+// them durable; then `next` is the head.
+IOStatus Log::StartSegmentLocked(std::shared_ptr<Segment> next) {
+  SegmentHeader header;
+  header.segment_id = next->id;
+  header.log_uid = log_uid_;
+  header.segment_size = next->size;
+  header.prev_segment_id = head_ != nullptr ? head_->id : 0;
+  header.prev_segment_end = head_ != nullptr ? head_->end : 0;
+  header.created_unix_time = NowUnix();
+  std::string block(kSegmentHeaderBlock, '\0');
+  EncodeSegmentHeader(header, &block[0]);
+  const std::string snapshot = table_.EncodeSnapshot();
+  if (kSegmentHeaderBlock + FrameFootprint(static_cast<uint32_t>(
+                                snapshot.size())) > next->size / 2) {
+    return IOStatus::InvalidArgument(
+        "segwal log " + dir_ + ": the file table (" +
+        std::to_string(snapshot.size()) +
+        " bytes) does not fit half a segment: raise segment_size");
+  }
+  FrameHeader h = MakeFrame(FrameType::kSnapshot, 0, 0);
+  h.durable_mark = static_cast<uint32_t>(kSegmentHeaderBlock);
+  EncodeFrame(h, snapshot, next->seed, &block);
+  IOStatus s = next->file->Write(0, block.data(), block.size());
+  if (s.ok()) s = next->file->Sync();
+  if (!s.ok()) {
+    SetErrorLocked(s);
+    return error_;
+  }
+  next->end = block.size();
+  ++(next->recycled ? stats_.segments_recycled : stats_.segments_created);
+  segments_[next->id] = next;
+  head_ = std::move(next);
+  written_lsn_ = durable_lsn_ = MakeLsn(head_->id, head_->end);
+  return IOStatus::OK();
+}
+
+// Seals the head and starts the next segment, in the crash-safe order: the
+// old head's frames durable, then the new header naming where they end.
+IOStatus Log::RotateLocked(std::unique_lock<std::mutex>& lock) {
+  if (prepared_ == nullptr) {
+    if (preparing_) {
+      cv_.wait(lock, [&] { return prepared_ != nullptr || !preparing_; });
+      return IOStatus::OK();  // the caller checks for room again
+    }
+    preparing_ = true;
+    const uint64_t id = next_segment_id_++;
+    const uint64_t recycle = PopFreeSegmentLocked();
+    std::shared_ptr<Segment> seg;
+    lock.unlock();
+    IOStatus s = PrepareSegment(id, recycle, &seg);
+    lock.lock();
+    preparing_ = false;
+    cv_.notify_all();
+    if (!s.ok()) return s;  // nothing was written: not sticky
+    prepared_ = std::move(seg);
+    return IOStatus::OK();
+  }
+  IOStatus s = head_->file->Sync();
+  if (!s.ok()) {
+    SetErrorLocked(s);
+    return error_;
+  }
+  durable_lsn_ = written_lsn_;
+  s = StartSegmentLocked(std::move(prepared_));
+  if (!s.ok()) return s;
+  ++stats_.rotations;
+  cv_.notify_all();  // wake the housekeeper: prepare the next, reclaim
+  return IOStatus::OK();
+}
+
+uint64_t Log::PopFreeSegmentLocked() {
+  if (free_segments_.empty()) return 0;
+  const uint64_t id = free_segments_.front();
+  free_segments_.erase(free_segments_.begin());
+  return id;
+}
+
+// Reclaims dead segments oldest first. Each is renamed out of the segment
+// namespace durably before the next: the active segments must stay a chain
+// without gaps whenever the machine stops.
+IOStatus Log::ReclaimLocked(std::unique_lock<std::mutex>& lock) {
+  while (segments_.size() > 1) {
+    std::shared_ptr<Segment> oldest = segments_.begin()->second;
+    if (oldest == head_ || table_.LiveBytes(oldest->id) > 0) break;
+    segments_.erase(oldest->id);
+    lock.unlock();
+    IOStatus s = storage_->Rename(PathOf(SegmentFileName(oldest->id)),
+                                  PathOf(FreeSegmentFileName(oldest->id)));
+    if (s.ok()) s = storage_->SyncDir(dir_);
+    lock.lock();
+    if (!s.ok()) {
+      segments_[oldest->id] = oldest;
+      return s;
+    }
+    ++stats_.segments_reclaimed;
+    stats_.bytes_reclaimed += oldest->end;
+    free_segments_.push_back(oldest->id);
+    while (free_segments_.size() > options_.recycle_segments) {
+      const uint64_t extra = free_segments_.back();
+      free_segments_.pop_back();
+      s = storage_->Remove(PathOf(FreeSegmentFileName(extra)));
+      if (!s.ok()) return s;
+      ++stats_.segments_removed;
+    }
+  }
+  return IOStatus::OK();
+}
+
+// Copies the live bytes of the oldest segment forward when live files pin
+// more segments than the bound in log.h allows.
+IOStatus Log::RelocateLocked(std::unique_lock<std::mutex>& lock) {
+  if (segments_.size() < 3) return IOStatus::OK();
+  const std::shared_ptr<Segment> oldest = segments_.begin()->second;
+  if (oldest == head_) return IOStatus::OK();
+  const uint64_t capacity = options_.segment_size - kSegmentHeaderBlock;
+  const uint64_t live = table_.TotalLiveBytes();
+  const uint64_t allowed = 2 * ((live + capacity - 1) / capacity) + 2;
+  if (segments_.size() <= allowed) return IOStatus::OK();
+
+  ReadCache cache;
+  for (const auto& [file_id, start] : table_.ExtentsIn(oldest->id)) {
+    const LogicalFile* file = table_.FindById(file_id);
+    if (file == nullptr || file->name.empty()) continue;  // deleted, open
+    auto it = file->extents.find(start);
+    if (it == file->extents.end() || it->second.segment_id != oldest->id) {
+      continue;
+    }
+    const Extent extent = it->second;
+    IOStatus s = ReadFramePayload(extent, *oldest, oldest->end, &cache,
+                                  file->name);
+    if (!s.ok()) return s;
+    const Slice bytes(cache.decoded.data() + extent.skip, extent.length);
+    s = WriteDataLocked(lock, file_id, start, EncodeData(bytes));
+    if (!s.ok()) return s;
+    stats_.bytes_relocated += extent.length;
+  }
+  return IOStatus::OK();
+}
+
+void Log::HousekeeperLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (error_.ok()) {
+      IOStatus s = ReclaimLocked(lock);
+      if (s.ok()) s = RelocateLocked(lock);
+      if (s.ok()) s = ReclaimLocked(lock);
+      s.PermitUncheckedError();  // retried on the next wake-up
+    }
+    if (!stop_ && error_.ok() && options_.background_prepare &&
+        prepared_ == nullptr && !preparing_) {
+      preparing_ = true;
+      const uint64_t id = next_segment_id_++;
+      const uint64_t recycle = PopFreeSegmentLocked();
+      std::shared_ptr<Segment> seg;
+      lock.unlock();
+      IOStatus s = PrepareSegment(id, recycle, &seg);
+      lock.lock();
+      preparing_ = false;
+      if (s.ok()) prepared_ = std::move(seg);
+      cv_.notify_all();
+      if (s.ok()) continue;
+    }
+    cv_.wait_for(lock, std::chrono::seconds(1));
+  }
+}
+
+// ---- Durability -------------------------------------------------------
+
+void Log::SetErrorLocked(const IOStatus& s) {
+  if (error_.ok()) {
+    error_ = s;
+    cv_.notify_all();
+  }
+}
+
+IOStatus Log::Sync(uint64_t id) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const LogicalFile* file = table_.FindById(id);
+  return SyncToLocked(lock, file != nullptr ? file->last_lsn : written_lsn_,
+                      /*force=*/false);
+}
+
+IOStatus Log::SyncAll() {
+  std::unique_lock<std::mutex> lock(mu_);
+  return SyncToLocked(lock, written_lsn_, /*force=*/true);
+}
+
+// Leader/follower group commit: the first syncer to find no fdatasync in
+// flight leads; it covers everything written before it starts, and every
+// follower whose bytes that covers returns with the leader's result.
+IOStatus Log::SyncToLocked(std::unique_lock<std::mutex>& lock,
+                           uint64_t target, bool force) {
+  ++stats_.sync_request_count;
+  if (!error_.ok()) return error_;
+  const SyncMode mode = options_.sync_mode;
+  if (mode == SyncMode::kNone) return IOStatus::OK();
+  if (mode == SyncMode::kInterval && !force) return IOStatus::OK();
+  if (mode != SyncMode::kAlways) {
+    ++sync_waiters_;
+    cv_.wait(lock, [&] {
+      return !error_.ok() || durable_lsn_ >= target || !sync_in_progress_;
+    });
+    --sync_waiters_;
+    if (!error_.ok()) return error_;
+    if (durable_lsn_ >= target) return IOStatus::OK();
+  }
+  // Lead: fdatasync the head, which holds everything not yet durable
+  // (rotation made older segments durable before sealing them).
+  const bool lead = mode != SyncMode::kAlways;
+  if (lead) sync_in_progress_ = true;
+  const std::shared_ptr<Segment> head = head_;
+  const uint64_t upto = written_lsn_;
+  const uint64_t served = 1 + sync_waiters_;
+  lock.unlock();
+  const uint64_t started = NowMicros();
+  IOStatus s = head->file->Sync();
+  const uint64_t took = NowMicros() - started;
+  lock.lock();
+  if (lead) sync_in_progress_ = false;
+  ++stats_.sync_batch_count;
+  stats_.sync_us += took;
+  stats_.sync_max_us = std::max(stats_.sync_max_us, took);
+  stats_.batch_size_max = std::max(stats_.batch_size_max, served);
+  if (!s.ok()) {
+    SetErrorLocked(s);
+  } else {
+    durable_lsn_ = std::max(durable_lsn_, upto);
+  }
+  cv_.notify_all();
+  return s.ok() ? IOStatus::OK() : error_;
+}
+
+void Log::IntervalSyncLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(options_.sync_interval_ms);
+  while (!stop_) {
+    cv_.wait_until(lock, deadline, [&] { return stop_; });
+    if (stop_) break;
+    if (std::chrono::steady_clock::now() < deadline) continue;
+    deadline = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(options_.sync_interval_ms);
+    if (error_.ok() && written_lsn_ > durable_lsn_) {
+      SyncToLocked(lock, written_lsn_, /*force=*/true).PermitUncheckedError();
+    }
+  }
+}
+
+// ---- Reading ----------------------------------------------------------
+
+// Loads the decoded payload of the frame behind `extent` into
+// cache->decoded, verifying its checksum. `valid_end` is where the
+// segment's written bytes end, so the window never caches unwritten bytes.
+IOStatus Log::ReadFramePayload(const Extent& extent, const Segment& segment,
+                               uint64_t valid_end, ReadCache* cache,
+                               const std::string& file_name) {
+  if (cache->frame_segment == segment.id &&
+      cache->frame_offset == extent.frame_offset && cache->has_frame) {
+    return IOStatus::OK();
+  }
+  const uint64_t start = extent.frame_offset;
+  const uint64_t need = kFrameHeaderSize + extent.stored_len;
+  const auto where = [&] {
+    return "segwal log " + dir_ + ": file " + file_name + ", segment " +
+           std::to_string(segment.id) + " offset " + std::to_string(start);
+  };
+  if (start + need > valid_end) {
+    return IOStatus::Corruption(where() + ": frame lies past the segment end");
+  }
+  const bool cached = cache->segment_id == segment.id &&
+                      start >= cache->window_start &&
+                      start + need <= cache->window_start + cache->window.size();
+  if (!cached) {
+    const uint64_t len =
+        std::max<uint64_t>(need, std::min<uint64_t>(kReadWindow,
+                                                     valid_end - start));
+    cache->window.resize(len);
+    cache->has_frame = false;
+    size_t got = 0;
+    IOStatus s = segment.file->Read(start, len, &cache->window[0], &got);
+    if (!s.ok()) return s;
+    if (got < need) {
+      return IOStatus::Corruption(where() + ": segment file is truncated");
+    }
+    cache->window.resize(got);
+    cache->segment_id = segment.id;
+    cache->window_start = start;
+  }
+  const char* payload =
+      cache->window.data() + (start - cache->window_start) + kFrameHeaderSize;
+  if (PayloadChecksum(payload, extent.stored_len) != extent.payload_crc) {
+    IOStatus s = IOStatus::Corruption(where() + ": payload checksum mismatch");
+    s.SetDataLoss(true);
+    return s;
+  }
+  cache->decoded.resize(extent.raw_len);
+  IOStatus s = DecompressPayload(extent.codec,
+                                 Slice(payload, extent.stored_len),
+                                 &cache->decoded[0], extent.raw_len);
+  if (!s.ok()) return IOStatus::Corruption(where() + ": " + s.ToString());
+  cache->frame_segment = segment.id;
+  cache->frame_offset = extent.frame_offset;
+  cache->has_frame = true;
+  return IOStatus::OK();
+}
+
+IOStatus Log::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
+                   size_t* read, ReadCache* cache) {
+  struct Piece {
+    Extent extent;
+    uint64_t skip_into = 0;  // bytes of the run before the requested start
+    size_t len = 0;
+    std::shared_ptr<Segment> segment;
+    uint64_t valid_end = 0;
+  };
+  std::vector<Piece> pieces;
+  std::string file_name;
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    const LogicalFile* file = table_.FindById(id);
+    if (file == nullptr) {
+      return IOStatus::PathNotFound("segwal log " + dir_ +
+                                    ": no logical file id " +
+                                    std::to_string(id));
+    }
+    file_name = file->name;
+    *read = 0;
+    if (offset >= file->size) return IOStatus::OK();
+    n = static_cast<size_t>(std::min<uint64_t>(n, file->size - offset));
+    auto it = file->extents.upper_bound(offset);
+    if (it != file->extents.begin()) --it;
+    uint64_t pos = offset;
+    while (pos < offset + n) {
+      if (it == file->extents.end() || it->first > pos ||
+          it->first + it->second.length <= pos) {
+        return IOStatus::Corruption("segwal log " + dir_ + ": file " +
+                                    file_name + " has no bytes at offset " +
+                                    std::to_string(pos));
+      }
+      Piece piece;
+      piece.extent = it->second;
+      piece.skip_into = pos - it->first;
+      piece.len = static_cast<size_t>(std::min<uint64_t>(
+          it->first + it->second.length - pos, offset + n - pos));
+      if (!piece.extent.hole) {
+        auto seg = segments_.find(piece.extent.segment_id);
+        if (seg == segments_.end()) {
+          return IOStatus::Corruption(
+              "segwal log " + dir_ + ": file " + file_name +
+              " refers to reclaimed segment " +
+              std::to_string(piece.extent.segment_id));
+        }
+        piece.segment = seg->second;
+        piece.valid_end = seg->second->end;
+      }
+      pos += piece.len;
+      pieces.push_back(std::move(piece));
+      ++it;
+    }
+  }
+  size_t done = 0;
+  for (const Piece& piece : pieces) {
+    if (piece.extent.hole) {
+      std::memset(scratch + done, 0, piece.len);
+    } else {
+      IOStatus s = ReadFramePayload(piece.extent, *piece.segment,
+                                    piece.valid_end, cache, file_name);
+      if (!s.ok()) return s;
+      std::memcpy(scratch + done,
+                  cache->decoded.data() + piece.extent.skip + piece.skip_into,
+                  piece.len);
+    }
+    done += piece.len;
+  }
+  *read = done;
+  return IOStatus::OK();
+}
+
+LogStats Log::GetStats() {
+  std::lock_guard<std::mutex> guard(mu_);
+  LogStats stats = stats_;
+  stats.live_bytes = table_.TotalLiveBytes();
+  stats.active_segments = segments_.size();
+  stats.log_bytes = segments_.size() * options_.segment_size;
+  stats.head_segment_bytes = head_ != nullptr ? head_->end : 0;
+  return stats;
+}
+
+}  // namespace segwal

@@ -1,0 +1,178 @@
+// The segmented log engine: logical files stored as frames in fixed-size
+// segments of one directory.
+//
+// Durability contract (see README "Durability"):
+//  - Append hands the bytes to the OS before it returns: a killed process
+//    loses nothing appended.
+//  - Sync(file) returns once every byte appended to that file (and every
+//    namespace change before it: the log is one sequence) is durable, for
+//    sync modes always and group; interval makes them durable within
+//    sync_interval_ms; none never makes anything durable.
+//  - A failed write or fdatasync is sticky: it is returned by that call, by
+//    every waiter of the same group, and by every later write or sync.
+//
+// Space: a segment whose bytes all belong to deleted files is reclaimed (kept
+// for recycling or removed). When live files pin old segments, their live
+// bytes are copied forward, so the log holds at most
+// 2 * ceil(live bytes / segment capacity) + 3 segments, except for bytes of
+// deleted files that are still open for reading.
+//
+// Thread-safe. One Log per directory per process (Open takes a lock file).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "env/file_table.h"
+#include "env/log_options.h"
+#include "env/log_stats.h"
+#include "env/storage.h"
+
+namespace segwal {
+
+// Per-reader cache of the segment bytes and decoded frame last used, so that
+// sequential reads do not re-read or re-verify a frame for every call.
+// Owned by one reader; not thread-safe.
+struct ReadCache {
+  uint64_t segment_id = 0;
+  uint64_t window_start = 0;
+  std::string window;          // segment bytes [window_start, +size)
+  uint64_t frame_segment = 0;  // the frame whose payload is in `decoded`
+  uint64_t frame_offset = 0;
+  bool has_frame = false;
+  std::string decoded;
+};
+
+class Log {
+ public:
+  // Opens the log in `dir` (created if missing), recovering what is there.
+  // Recovery always ends with a new segment, so the torn tail it cut can
+  // never be mistaken for data later.
+  static IOStatus Open(Storage* storage, const std::string& dir,
+                       const LogOptions& options, std::unique_ptr<Log>* log,
+                       RecoveryInfo* info);
+  // Removes an empty log (no logical files) and its directory.
+  static IOStatus Destroy(Storage* storage, const std::string& dir);
+
+  ~Log();
+
+  // Namespace. Names are opaque to the log. Create replaces a file of the
+  // same name, Rename replaces the target, as POSIX does.
+  IOStatus Create(const std::string& name, uint64_t* id);
+  IOStatus Rename(const std::string& from, const std::string& to);
+  IOStatus Delete(const std::string& name);
+  // `to` becomes a new file holding `from`'s bytes as they are now.
+  IOStatus Link(const std::string& from, const std::string& to);
+  bool Lookup(const std::string& name, FileInfo* info);
+  std::vector<FileInfo> List();
+
+  // An open handle keeps a deleted file readable until it is closed.
+  IOStatus OpenHandle(const std::string& name, uint64_t* id);
+  void CloseHandle(uint64_t id);
+
+  // Data.
+  IOStatus Append(uint64_t id, const Slice& data);
+  // Writes at `offset` (at most the current size; the bytes replace what
+  // was there).
+  IOStatus WriteAt(uint64_t id, uint64_t offset, const Slice& data);
+  IOStatus Truncate(uint64_t id, uint64_t size);
+  // Reads up to n bytes at offset; *read < n only at the end of the file.
+  IOStatus Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
+                size_t* read, ReadCache* cache);
+  uint64_t Size(uint64_t id);
+
+  // Durability, as the sync mode says (see above).
+  IOStatus Sync(uint64_t id);
+  // Makes everything written so far durable whatever the sync mode, except
+  // none (namespace changes made durable by a directory fsync).
+  IOStatus SyncAll();
+
+  const std::string& dir() const { return dir_; }
+  const LogOptions& options() const { return options_; }
+  LogStats GetStats();
+
+ private:
+  struct Segment {
+    uint64_t id = 0;
+    uint64_t size = 0;
+    uint32_t seed = 0;
+    uint64_t end = 0;  // where the next frame goes (head) or frames end
+    bool recycled = false;  // prepared from a reclaimed segment file
+    std::shared_ptr<StorageFile> file;
+  };
+  // A data payload ready to be framed: compressed when that helps.
+  struct EncodedChunk {
+    Codec codec = Codec::kNone;
+    uint32_t raw_len = 0;
+    std::string stored;
+  };
+
+  Log(Storage* storage, std::string dir, const LogOptions& options);
+  IOStatus Recover(RecoveryInfo* info);
+  std::vector<EncodedChunk> EncodeData(const Slice& data) const;
+
+  // All *Locked methods need mu_ held; those taking the lock may release
+  // it while they wait or do I/O.
+  IOStatus EnsureRoomLocked(std::unique_lock<std::mutex>& lock,
+                            uint64_t footprint);
+  IOStatus WriteFrameLocked(FrameHeader header, const Slice& payload);
+  IOStatus WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
+                           uint64_t offset,
+                           const std::vector<EncodedChunk>& chunks);
+  IOStatus RotateLocked(std::unique_lock<std::mutex>& lock);
+  IOStatus StartSegmentLocked(std::shared_ptr<Segment> next);
+  uint64_t PopFreeSegmentLocked();
+  // Needs no lock; recycles free segment `recycle_from` if non-zero.
+  IOStatus PrepareSegment(uint64_t id, uint64_t recycle_from,
+                          std::shared_ptr<Segment>* segment);
+  IOStatus SyncToLocked(std::unique_lock<std::mutex>& lock, uint64_t target,
+                        bool force);
+  void SetErrorLocked(const IOStatus& s);
+  LogicalFile* WritableFileLocked(uint64_t id, IOStatus* s);
+
+  void HousekeeperLoop();
+  void IntervalSyncLoop();
+  IOStatus ReclaimLocked(std::unique_lock<std::mutex>& lock);
+  IOStatus RelocateLocked(std::unique_lock<std::mutex>& lock);
+  IOStatus ReadFramePayload(const Extent& extent, const Segment& segment,
+                            uint64_t valid_end, ReadCache* cache,
+                            const std::string& file_name);
+
+  std::string PathOf(const std::string& name) const { return dir_ + "/" + name; }
+
+  Storage* const storage_;
+  const std::string dir_;
+  const LogOptions options_;
+  const uint32_t max_frame_payload_;
+  std::unique_ptr<StorageLock> dir_lock_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;  // sync completion, housekeeping, shutdown
+  IOStatus error_;              // sticky
+  FileTable table_;
+  uint64_t log_uid_ = 0;
+  std::map<uint64_t, std::shared_ptr<Segment>> segments_;  // ascending
+  std::shared_ptr<Segment> head_;
+  std::shared_ptr<Segment> prepared_;
+  std::vector<uint64_t> free_segments_;  // reclaimed files awaiting reuse
+  uint64_t next_segment_id_ = 1;
+  uint64_t written_lsn_ = 0;  // (segment id << 32) | offset
+  uint64_t durable_lsn_ = 0;
+  bool sync_in_progress_ = false;
+  uint64_t sync_waiters_ = 0;
+  bool preparing_ = false;  // a segment is being prepared outside mu_
+  bool stop_ = false;
+  std::string frame_buffer_;  // reused by WriteFrameLocked
+  LogStats stats_;
+
+  std::thread housekeeper_;
+  std::thread interval_syncer_;
+};
+
+}  // namespace segwal

@@ -1,0 +1,75 @@
+// Settings of one log and what its recovery found.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "env/format.h"
+
+namespace segwal {
+
+// When a Sync returns, and what makes bytes durable.
+enum class SyncMode {
+  kAlways,    // every Sync issues its own fdatasync
+  kGroup,     // concurrent Syncs share one fdatasync (leader/follower)
+  kInterval,  // Sync returns once bytes reach the OS; a background fdatasync
+              // makes them durable within sync_interval_ms
+  kNone,      // never fdatasync: a power loss may lose anything (unsafe)
+};
+
+// What recovery does with damage, mirroring RocksDB's WALRecoveryMode.
+// A torn tail (damage past every durable point of the newest segment) is
+// cut in every mode except kAbsoluteConsistency, where a torn frame of our
+// own at the tail is an error too.
+enum class RecoveryMode {
+  kTolerateCorruptedTailRecords,  // damage before the tail: fail to open
+  kAbsoluteConsistency,           // any damage: fail to open
+  kPointInTimeRecovery,           // stop at the first damage, keep the prefix
+  kSkipAnyCorruptedRecords,       // skip damaged frames, zero-fill their bytes
+};
+
+const char* SyncModeName(SyncMode mode);
+bool ParseSyncMode(const std::string& name, SyncMode* mode);
+const char* RecoveryModeName(RecoveryMode mode);
+bool ParseRecoveryMode(const std::string& name, RecoveryMode* mode);
+
+struct LogOptions {
+  uint64_t segment_size = 64ull << 20;
+  SyncMode sync_mode = SyncMode::kGroup;
+  uint64_t sync_interval_ms = 100;        // kInterval
+  uint64_t group_commit_window_us = 0;    // kGroup: wait for more syncers
+  uint64_t group_commit_max_batch = 0;    // kGroup: 0 = unlimited
+  Codec compression = Codec::kNone;
+  int compression_level = 0;              // 0: the codec's default
+  uint64_t compression_min_bytes = 128;   // smaller appends stay raw
+  RecoveryMode recovery_mode = RecoveryMode::kTolerateCorruptedTailRecords;
+  uint64_t recycle_segments = 4;          // dead segments kept for reuse
+  // Prepare the next segment on a background thread. Off: prepared inline
+  // at rotation (tests that need determinism).
+  bool background_prepare = true;
+};
+
+// One place where recovery found damage.
+struct Damage {
+  uint64_t segment_id = 0;
+  uint64_t offset = 0;   // segment offset
+  uint64_t bytes = 0;    // bytes not replayed because of it (0: unknown)
+  std::string reason;
+  std::string ToString() const;
+};
+
+struct RecoveryInfo {
+  uint64_t segments_scanned = 0;
+  uint64_t frames = 0;             // valid frames replayed
+  uint64_t valid_bytes = 0;        // bytes of valid frames
+  uint64_t bytes_scanned = 0;      // bytes read from segments
+  uint64_t bytes_cut = 0;          // torn-tail bytes discarded
+  uint64_t files = 0;              // logical files after recovery
+  uint64_t elapsed_micros = 0;
+  bool torn_tail = false;
+  std::vector<Damage> damages;     // damage tolerated by the recovery mode
+  std::string ToString() const;
+};
+
+}  // namespace segwal

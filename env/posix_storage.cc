@@ -1,0 +1,210 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <mutex>
+#include <set>
+
+#include "env/storage.h"
+
+namespace segwal {
+namespace {
+
+IOStatus ErrnoStatus(const std::string& what, const std::string& path,
+                     int err) {
+  std::string msg = what + " " + path + ": " + std::strerror(err);
+  if (err == ENOSPC) return IOStatus::NoSpace(msg);
+  if (err == ENOENT) return IOStatus::PathNotFound(msg);
+  return IOStatus::IOError(msg);
+}
+
+class PosixFile : public StorageFile {
+ public:
+  PosixFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFile() override { ::close(fd_); }
+
+  IOStatus Read(uint64_t offset, size_t n, char* scratch,
+                size_t* read) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, scratch + done, n - done,
+                          static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("read", path_, errno);
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    *read = done;
+    return IOStatus::OK();
+  }
+
+  IOStatus Write(uint64_t offset, const char* data, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pwrite(fd_, data + done, n - done,
+                           static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", path_, errno);
+      }
+      done += static_cast<size_t>(r);
+    }
+    return IOStatus::OK();
+  }
+
+  IOStatus Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
+    return IOStatus::OK();
+  }
+
+  IOStatus Allocate(uint64_t size) override {
+    int r = ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(size));
+    // Not every file system preallocates; zero-filling still gives the
+    // blocks, so only a real failure such as ENOSPC is reported.
+    if (r != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
+      return ErrnoStatus("fallocate", path_, errno);
+    }
+    return IOStatus::OK();
+  }
+
+  IOStatus Truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return ErrnoStatus("ftruncate", path_, errno);
+    }
+    return IOStatus::OK();
+  }
+
+  IOStatus Size(uint64_t* size) override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("fstat", path_, errno);
+    *size = static_cast<uint64_t>(st.st_size);
+    return IOStatus::OK();
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
+// flock() locks belong to the open file description, so a second open of
+// the same path in this process would succeed; the set catches that case.
+std::mutex locked_paths_mu;
+std::set<std::string> locked_paths;
+
+class PosixLock : public StorageLock {
+ public:
+  PosixLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixLock() override {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+    std::lock_guard<std::mutex> guard(locked_paths_mu);
+    locked_paths.erase(path_);
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
+class PosixStorageImpl : public Storage {
+ public:
+  IOStatus CreateDirIfMissing(const std::string& dir) override {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoStatus("mkdir", dir, errno);
+    }
+    return IOStatus::OK();
+  }
+
+  IOStatus ListDir(const std::string& dir,
+                   std::vector<std::string>* names) override {
+    names->clear();
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return ErrnoStatus("opendir", dir, errno);
+    while (struct dirent* entry = ::readdir(d)) {
+      std::string name = entry->d_name;
+      if (name != "." && name != "..") names->push_back(std::move(name));
+    }
+    ::closedir(d);
+    return IOStatus::OK();
+  }
+
+  IOStatus OpenFile(const std::string& path, bool create,
+                    std::unique_ptr<StorageFile>* file) override {
+    int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
+    int fd = ::open(path.c_str(), flags, 0644);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    file->reset(new PosixFile(path, fd));
+    return IOStatus::OK();
+  }
+
+  IOStatus FileExists(const std::string& path) override {
+    if (::access(path.c_str(), F_OK) == 0) return IOStatus::OK();
+    if (errno == ENOENT) return IOStatus::NotFound(path);
+    return ErrnoStatus("access", path, errno);
+  }
+
+  IOStatus Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return ErrnoStatus("rename to " + to + " from", from, errno);
+    }
+    return IOStatus::OK();
+  }
+
+  IOStatus Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
+    return IOStatus::OK();
+  }
+
+  IOStatus RemoveDir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0) return ErrnoStatus("rmdir", dir, errno);
+    return IOStatus::OK();
+  }
+
+  IOStatus SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open directory", dir, errno);
+    int r = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (r != 0) return ErrnoStatus("fsync directory", dir, err);
+    return IOStatus::OK();
+  }
+
+  IOStatus Lock(const std::string& path,
+                std::unique_ptr<StorageLock>* lock) override {
+    std::lock_guard<std::mutex> guard(locked_paths_mu);
+    if (locked_paths.count(path) != 0) {
+      return IOStatus::IOError("lock " + path +
+                               ": already held by this process");
+    }
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("open lock file", path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return IOStatus::IOError("lock " + path +
+                                 ": held by another process");
+      }
+      return ErrnoStatus("flock", path, err);
+    }
+    locked_paths.insert(path);
+    lock->reset(new PosixLock(path, fd));
+    return IOStatus::OK();
+  }
+};
+
+}  // namespace
+
+Storage* PosixStorage() {
+  static PosixStorageImpl* storage = new PosixStorageImpl();
+  return storage;
+}
+
+}  // namespace segwal

@@ -1,0 +1,517 @@
+#include "env/recovery.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace segwal {
+namespace {
+
+constexpr char kFreeSuffix[] = ".free";
+constexpr char kQuarantineSuffix[] = ".quarantined";
+
+// What the recovery mode makes of one piece of damage.
+enum class Verdict { kFail, kStop, kSkip };
+
+Verdict DecideFor(RecoveryMode mode) {
+  switch (mode) {
+    case RecoveryMode::kPointInTimeRecovery: return Verdict::kStop;
+    case RecoveryMode::kSkipAnyCorruptedRecords: return Verdict::kSkip;
+    default: return Verdict::kFail;
+  }
+}
+
+bool ParseIdWithSuffix(const std::string& name, const std::string& suffix,
+                       uint64_t* id) {
+  if (name.size() <= suffix.size() ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return false;
+  }
+  return ParseSegmentFileName(
+      name.substr(0, name.size() - suffix.size()) + ".seg", id);
+}
+
+// Checks the frame at `pos` of a segment image whose frames end by `limit`.
+// Returns an empty string for a valid frame, else why it is not one.
+// *header_ok tells whether the header itself checked out (so its length can
+// be trusted to step over the frame).
+std::string CheckFrame(const std::string& image, uint64_t pos, uint64_t limit,
+                       uint32_t seed, FrameHeader* h, bool* header_ok) {
+  *header_ok = false;
+  if (limit - pos < kFrameHeaderSize) {
+    return "truncated frame header (" + std::to_string(limit - pos) +
+           " bytes before the end)";
+  }
+  FrameCheck check = DecodeFrameHeader(image.data() + pos, seed, h);
+  if (check != FrameCheck::kValid) return FrameCheckName(check);
+  *header_ok = true;
+  const uint64_t room = limit - pos - kFrameHeaderSize;
+  if (h->stored_len > room) {
+    *header_ok = false;  // the length cannot be used to step over it
+    return "frame length " + std::to_string(h->stored_len) + " exceeds the " +
+           std::to_string(room) + " bytes left in the segment";
+  }
+  const char* payload = image.data() + pos + kFrameHeaderSize;
+  if (PayloadChecksum(payload, h->stored_len) != h->payload_crc) {
+    return "payload checksum mismatch";
+  }
+  switch (h->codec) {
+    case Codec::kNone:
+      if (h->raw_len != h->stored_len) return "raw frame with two lengths";
+      break;
+    case Codec::kLz4:
+    case Codec::kZstd:
+      if (h->raw_len > kMaxDataFramePayload) {
+        return "decoded length " + std::to_string(h->raw_len) +
+               " exceeds the frame maximum";
+      }
+      break;
+    default:
+      return "unknown codec " + std::to_string(static_cast<int>(h->codec));
+  }
+  return "";
+}
+
+uint64_t WordAt(const std::string& image, uint64_t pos) {
+  uint64_t word;
+  std::memcpy(&word, image.data() + pos, sizeof(word));
+  return word;
+}
+
+class Scanner {
+ public:
+  Scanner(Storage* storage, std::string dir, RecoveryMode mode,
+          ScanResult* result, RecoveryInfo* info)
+      : storage_(storage),
+        dir_(std::move(dir)),
+        verdict_(DecideFor(mode)),
+        absolute_(mode == RecoveryMode::kAbsoluteConsistency),
+        result_(result),
+        info_(info) {}
+
+  IOStatus Run();
+
+ private:
+  struct Candidate {
+    uint64_t id = 0;
+    HeaderCheck check = HeaderCheck::kZero;
+    SegmentHeader header;
+    std::shared_ptr<StorageFile> file;
+    bool chained = false;  // its header names the previous active segment
+  };
+
+  IOStatus LoadCandidates(std::vector<Candidate>* candidates);
+  IOStatus ClassifyHeaders(std::vector<Candidate>* candidates,
+                           std::vector<Candidate>* active);
+  // Scans one segment. `bound` is where its frames must end when it is
+  // sealed; 0 means the newest segment (tail rules apply). Sets *stopped
+  // when the mode ends recovery inside it.
+  IOStatus ScanSegment(ScannedSegment* seg, uint64_t bound, bool* stopped);
+  IOStatus ExamineTail(const ScannedSegment& seg, const std::string& image,
+                       uint64_t pos, uint32_t seed, const std::string& why,
+                       bool header_ok, const FrameHeader& h, bool* damaged);
+  // Records damage; returns it as the error unless the mode tolerates it.
+  IOStatus Report(uint64_t segment_id, uint64_t offset, uint64_t bytes,
+                  const std::string& reason);
+  IOStatus CheckFiles();
+  std::string SegmentPath(uint64_t id) const {
+    return dir_ + "/" + SegmentFileName(id);
+  }
+
+  Storage* const storage_;
+  const std::string dir_;
+  const Verdict verdict_;
+  const bool absolute_;
+  ScanResult* const result_;
+  RecoveryInfo* const info_;
+  bool need_snapshot_ = false;
+};
+
+IOStatus Scanner::Report(uint64_t segment_id, uint64_t offset, uint64_t bytes,
+                         const std::string& reason) {
+  Damage damage{segment_id, offset, bytes, reason};
+  if (verdict_ == Verdict::kFail) {
+    IOStatus s = IOStatus::Corruption(
+        "segwal log " + dir_ + ": " + damage.ToString() +
+        " (recovery mode does not tolerate damage before the tail; "
+        "kPointInTimeRecovery keeps the prefix, kSkipAnyCorruptedRecords "
+        "skips it)");
+    s.SetDataLoss(true);
+    return s;
+  }
+  info_->damages.push_back(std::move(damage));
+  return IOStatus::OK();
+}
+
+IOStatus Scanner::LoadCandidates(std::vector<Candidate>* candidates) {
+  std::vector<std::string> names;
+  IOStatus s = storage_->ListDir(dir_, &names);
+  if (!s.ok()) return s;
+  for (const std::string& name : names) {
+    uint64_t id = 0;
+    if (ParseSegmentFileName(name, &id)) {
+      Candidate c;
+      c.id = id;
+      candidates->push_back(std::move(c));
+    } else if (ParseFreeSegmentFileName(name, &id)) {
+      result_->free_segments.push_back(id);
+    } else if (!ParseIdWithSuffix(name, std::string(".seg") + kQuarantineSuffix,
+                                  &id)) {
+      continue;
+    }
+    result_->max_segment_id = std::max(result_->max_segment_id, id);
+  }
+  std::sort(candidates->begin(), candidates->end(),
+            [](const Candidate& a, const Candidate& b) { return a.id < b.id; });
+  std::sort(result_->free_segments.begin(), result_->free_segments.end());
+
+  std::string block(kSegmentHeaderBlock, '\0');
+  for (Candidate& c : *candidates) {
+    std::unique_ptr<StorageFile> file;
+    s = storage_->OpenFile(SegmentPath(c.id), /*create=*/false, &file);
+    if (!s.ok()) return s;
+    size_t got = 0;
+    s = file->Read(0, kSegmentHeaderSize, &block[0], &got);
+    if (!s.ok()) return s;
+    uint32_t version = 0;
+    c.check = DecodeSegmentHeader(block.data(), got, &c.header, &version);
+    if (c.check == HeaderCheck::kBadVersion) {
+      return IOStatus::NotSupported(
+          "segment " + SegmentPath(c.id) + " has format version " +
+          std::to_string(version) + "; this segwal reads version " +
+          std::to_string(kFormatVersion) +
+          ": open the log with a segwal release that reads version " +
+          std::to_string(version));
+    }
+    c.file = std::move(file);
+  }
+  return IOStatus::OK();
+}
+
+// Sorts candidates into active segments (a valid header naming the file's
+// own id), unused ones past the newest active segment (never written, or a
+// recycled segment still carrying its old header) and damage.
+IOStatus Scanner::ClassifyHeaders(std::vector<Candidate>* candidates,
+                                  std::vector<Candidate>* active) {
+  auto is_active = [](const Candidate& c) {
+    return c.check == HeaderCheck::kValid && c.header.segment_id == c.id;
+  };
+  size_t newest = candidates->size();
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    if (is_active((*candidates)[i])) newest = i;
+  }
+  if (newest == candidates->size()) {
+    for (const Candidate& c : *candidates) {
+      if (c.check == HeaderCheck::kValid || c.check == HeaderCheck::kZero) {
+        result_->unused_segments.push_back(c.id);
+        continue;
+      }
+      IOStatus s = Report(c.id, 0, 0,
+                          std::string("segment header: ") +
+                              HeaderCheckName(c.check));
+      if (!s.ok()) return s;
+      result_->quarantine.push_back(c.id);
+    }
+    return IOStatus::OK();
+  }
+  result_->log_uid = (*candidates)[newest].header.log_uid;
+
+  bool stopped = false;
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    Candidate& c = (*candidates)[i];
+    if (stopped) {
+      if (i > newest || !is_active(c)) {
+        if (c.check == HeaderCheck::kZero ||
+            (c.check == HeaderCheck::kValid && c.header.segment_id < c.id)) {
+          result_->unused_segments.push_back(c.id);
+          continue;
+        }
+      }
+      result_->quarantine.push_back(c.id);
+      continue;
+    }
+    if (i > newest) {
+      if (c.check == HeaderCheck::kZero ||
+          (c.check == HeaderCheck::kValid && c.header.segment_id < c.id)) {
+        result_->unused_segments.push_back(c.id);
+        continue;
+      }
+    }
+    std::string problem;
+    if (!is_active(c)) {
+      problem = c.check == HeaderCheck::kValid
+                    ? "segment header names segment " +
+                          std::to_string(c.header.segment_id)
+                    : std::string("segment header: ") +
+                          HeaderCheckName(c.check);
+      if (c.check == HeaderCheck::kZero) {
+        problem = "segment header never written, yet later segments exist";
+      }
+    } else if (c.header.log_uid != result_->log_uid) {
+      problem = "segment belongs to another log (uid " +
+                std::to_string(c.header.log_uid) + ", this log " +
+                std::to_string(result_->log_uid) + ")";
+    } else if (c.header.segment_size < kMinSegmentSize ||
+               c.header.segment_size > kMaxSegmentSize) {
+      problem = "segment header has an impossible size " +
+                std::to_string(c.header.segment_size);
+    }
+    if (problem.empty()) {
+      if (!active->empty()) {
+        const Candidate& prev = active->back();
+        c.chained = c.header.prev_segment_id == prev.id;
+        if (!c.chained) {
+          std::string why =
+              c.header.prev_segment_id > prev.id
+                  ? "segment " + std::to_string(c.header.prev_segment_id) +
+                        " is missing (named as predecessor by segment " +
+                        std::to_string(c.id) + ")"
+                  : "segment header names predecessor " +
+                        std::to_string(c.header.prev_segment_id) +
+                        " but segment " + std::to_string(prev.id) +
+                        " precedes it";
+          IOStatus s = Report(c.id, 0, 0, why);
+          if (!s.ok()) return s;
+          if (verdict_ == Verdict::kStop) {
+            stopped = true;
+            result_->quarantine.push_back(c.id);
+            continue;
+          }
+        }
+      }
+      active->push_back(c);
+      continue;
+    }
+    IOStatus s = Report(c.id, 0, 0, problem);
+    if (!s.ok()) return s;
+    result_->quarantine.push_back(c.id);
+    if (verdict_ == Verdict::kStop) stopped = true;
+  }
+  return IOStatus::OK();
+}
+
+IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
+                              bool* stopped) {
+  const bool sealed = bound != 0;
+  const uint64_t size = seg->header.segment_size;
+  const uint64_t limit = sealed ? bound : size;
+  const uint32_t seed = SegmentSeed(seg->header.log_uid, seg->id);
+  if (sealed && (bound < kSegmentHeaderBlock || bound > size)) {
+    IOStatus s = Report(seg->id, 0, 0,
+                        "sealed end " + std::to_string(bound) +
+                            " lies outside the segment");
+    if (!s.ok()) return s;
+    *stopped = verdict_ == Verdict::kStop;
+    seg->end = kSegmentHeaderBlock;
+    return IOStatus::OK();
+  }
+
+  std::string image(limit, '\0');
+  size_t got = 0;
+  IOStatus s = seg->file->Read(0, limit, &image[0], &got);
+  if (!s.ok()) return s;
+  info_->bytes_scanned += got;  // a short file reads as zeros past its end
+  ++info_->segments_scanned;
+
+  const FrameLocation where{seg->id, 0, seg->header.created_unix_time};
+  uint64_t pos = kSegmentHeaderBlock;
+  while (pos < limit) {
+    FrameHeader h;
+    bool header_ok = false;
+    std::string why = CheckFrame(image, pos, limit, seed, &h, &header_ok);
+    if (why.empty() && need_snapshot_ &&
+        h.type != static_cast<uint8_t>(FrameType::kSnapshot)) {
+      why = "frames precede the first file-table snapshot: the start of the "
+            "log is missing";
+    }
+    if (why.empty()) {
+      FrameLocation at = where;
+      at.frame_offset = static_cast<uint32_t>(pos);
+      s = result_->table.Apply(
+          h, Slice(image.data() + pos + kFrameHeaderSize, h.stored_len), at);
+      if (!s.ok() && s.IsNotSupported()) return s;
+      if (!s.ok()) why = s.ToString();
+    }
+    if (why.empty()) {
+      if (h.type == static_cast<uint8_t>(FrameType::kSnapshot)) {
+        need_snapshot_ = false;
+      }
+      ++info_->frames;
+      info_->valid_bytes += FrameFootprint(h.stored_len);
+      pos += FrameFootprint(h.stored_len);
+      continue;
+    }
+    if (!sealed) {
+      bool damaged = false;
+      s = ExamineTail(*seg, image, pos, seed, why, header_ok, h, &damaged);
+      if (!s.ok()) return s;
+      if (!damaged) break;  // a torn or clean tail: the log ends here
+    } else {
+      s = Report(seg->id, pos, limit - pos, why);
+      if (!s.ok()) return s;
+    }
+    if (verdict_ == Verdict::kStop) {
+      *stopped = true;
+      break;
+    }
+    // kSkip: step over the frame if its length is trustworthy, else look
+    // for the next frame that checks out.
+    uint64_t next = header_ok ? pos + FrameFootprint(h.stored_len)
+                              : pos + kFrameAlignment;
+    while (next + kFrameHeaderSize <= limit) {
+      FrameHeader probe;
+      bool probe_ok = false;
+      if (CheckFrame(image, next, limit, seed, &probe, &probe_ok).empty()) {
+        break;
+      }
+      next += kFrameAlignment;
+    }
+    pos = std::min(next, limit);
+  }
+  seg->end = std::min(pos, limit);
+  return IOStatus::OK();
+}
+
+// The newest segment's frames stop at `pos`. It is a torn tail unless a
+// later frame that checks out records that `pos` had already been durable
+// when it was written: then durable bytes were damaged.
+IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
+                              const std::string& image, uint64_t pos,
+                              uint32_t seed, const std::string& why,
+                              bool header_ok, const FrameHeader& h,
+                              bool* damaged) {
+  const uint64_t limit = image.size();
+  uint64_t probe = pos + kFrameAlignment;
+  while (probe + kFrameHeaderSize <= limit) {
+    // A header cannot lie wholly inside a run of zero words: skip such runs.
+    if (WordAt(image, probe) == 0) {
+      uint64_t q = probe;
+      while (q + sizeof(uint64_t) <= limit && WordAt(image, q) == 0) {
+        q += kFrameAlignment;
+      }
+      uint64_t jump = q >= kFrameHeaderSize ? q - (kFrameHeaderSize - 8) : 0;
+      if (jump > probe) {
+        probe = jump;
+        continue;
+      }
+    }
+    FrameHeader later;
+    bool later_ok = false;
+    if (CheckFrame(image, probe, limit, seed, &later, &later_ok).empty()) {
+      if (later.durable_mark > pos) {
+        *damaged = true;
+        return Report(seg.id, pos, later.durable_mark - pos,
+                      why + " inside the durable part of the segment (the "
+                            "frame at offset " + std::to_string(probe) +
+                            " was written after offset " +
+                            std::to_string(later.durable_mark) +
+                            " was durable)");
+      }
+      probe += FrameFootprint(later.stored_len);
+      continue;
+    }
+    probe += kFrameAlignment;
+  }
+  if (header_ok) {
+    // One of our own frames, cut short or with a damaged payload.
+    const uint64_t torn = std::min<uint64_t>(FrameFootprint(h.stored_len),
+                                             limit - pos);
+    if (absolute_) {
+      *damaged = true;
+      IOStatus s = IOStatus::Corruption(
+          "segwal log " + dir_ + ": segment " + std::to_string(seg.id) +
+          " offset " + std::to_string(pos) + ": torn frame at the tail (" +
+          why + "); kAbsoluteConsistency does not cut it");
+      s.SetDataLoss(true);
+      return s;
+    }
+    info_->torn_tail = true;
+    info_->bytes_cut += torn;
+  }
+  return IOStatus::OK();
+}
+
+// A logical file whose bytes are not all covered lost a segment that held
+// them. Point-in-time recovery cuts the file there; skipping fills zeros.
+IOStatus Scanner::CheckFiles() {
+  uint64_t id, start, end;
+  while (result_->table.FindHole(&id, &start, &end)) {
+    const LogicalFile* file = result_->table.FindById(id);
+    IOStatus s = Report(0, 0, end - start,
+                        "logical file " + file->name + " lacks bytes [" +
+                            std::to_string(start) + ", " +
+                            std::to_string(end) +
+                            ") (the segment that held them is missing)");
+    if (!s.ok()) return s;
+    const bool zero_fill = verdict_ == Verdict::kSkip;
+    result_->repairs.push_back({id, start, end, zero_fill});
+    if (zero_fill) {
+      result_->table.FillHole(id, start, end);
+      continue;
+    }
+    FrameHeader cut;
+    cut.type = static_cast<uint8_t>(FrameType::kTruncate);
+    cut.file_id = id;
+    cut.offset = start;
+    s = result_->table.Apply(cut, Slice(), FrameLocation{});
+    if (!s.ok()) return s;
+  }
+  return IOStatus::OK();
+}
+
+IOStatus Scanner::Run() {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Candidate> candidates, active;
+  IOStatus s = LoadCandidates(&candidates);
+  if (s.ok()) s = ClassifyHeaders(&candidates, &active);
+  if (!s.ok()) return s;
+
+  need_snapshot_ = !active.empty() && active.front().header.prev_segment_id != 0;
+  for (size_t i = 0; i < active.size(); ++i) {
+    ScannedSegment seg;
+    seg.id = active[i].id;
+    seg.header = active[i].header;
+    seg.file = active[i].file;
+    const bool has_next = i + 1 < active.size() && active[i + 1].chained;
+    const uint64_t bound =
+        has_next ? active[i + 1].header.prev_segment_end : 0;
+    bool stopped = false;
+    s = ScanSegment(&seg, bound, &stopped);
+    if (!s.ok()) return s;
+    result_->segments.push_back(std::move(seg));
+    if (stopped) {
+      for (size_t j = i + 1; j < active.size(); ++j) {
+        result_->quarantine.push_back(active[j].id);
+      }
+      break;
+    }
+  }
+  s = CheckFiles();
+  if (!s.ok()) return s;
+  info_->files = result_->table.List().size();
+  info_->elapsed_micros = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started)
+          .count());
+  return IOStatus::OK();
+}
+
+}  // namespace
+
+std::string FreeSegmentFileName(uint64_t segment_id) {
+  std::string name = SegmentFileName(segment_id);
+  return name.substr(0, name.size() - 4) + kFreeSuffix;
+}
+
+bool ParseFreeSegmentFileName(const std::string& name, uint64_t* segment_id) {
+  return ParseIdWithSuffix(name, kFreeSuffix, segment_id);
+}
+
+IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
+                 ScanResult* result, RecoveryInfo* info) {
+  return Scanner(storage, dir, mode, result, info).Run();
+}
+
+}  // namespace segwal

@@ -1,0 +1,70 @@
+// The few file operations the log engine needs, behind an interface so that
+// tests can put an in-memory, crash-simulating store beneath the engine
+// (tests/support/mem_storage.h) and the engine itself stays free of RocksDB's
+// FileSystem.
+//
+// All methods are thread-safe. Errors are IOStatus values whose message names
+// the path; ENOSPC is reported as IOStatus::NoSpace.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rocksdb/io_status.h"
+
+namespace segwal {
+
+using rocksdb::IOStatus;
+
+class StorageFile {
+ public:
+  virtual ~StorageFile() = default;
+  // Reads up to n bytes at offset into scratch; *read < n only at end of file.
+  virtual IOStatus Read(uint64_t offset, size_t n, char* scratch,
+                        size_t* read) = 0;
+  // Writes all n bytes at offset (the bytes reach the OS: a killed process
+  // loses nothing written).
+  virtual IOStatus Write(uint64_t offset, const char* data, size_t n) = 0;
+  // Makes every written byte and the file size durable (fdatasync).
+  virtual IOStatus Sync() = 0;
+  // Reserves space for [0, size) without changing what reads return
+  // beyond the current size. Storage without the notion may do nothing.
+  virtual IOStatus Allocate(uint64_t size) = 0;
+  virtual IOStatus Truncate(uint64_t size) = 0;
+  virtual IOStatus Size(uint64_t* size) = 0;
+};
+
+// Held while a log directory is open; released on destruction.
+class StorageLock {
+ public:
+  virtual ~StorageLock() = default;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  virtual IOStatus CreateDirIfMissing(const std::string& dir) = 0;
+  // Base names of the entries in dir (no "." or "..").
+  virtual IOStatus ListDir(const std::string& dir,
+                           std::vector<std::string>* names) = 0;
+  virtual IOStatus OpenFile(const std::string& path, bool create,
+                            std::unique_ptr<StorageFile>* file) = 0;
+  virtual IOStatus FileExists(const std::string& path) = 0;
+  // Atomic replacement of `to`, as rename(2).
+  virtual IOStatus Rename(const std::string& from, const std::string& to) = 0;
+  virtual IOStatus Remove(const std::string& path) = 0;
+  virtual IOStatus RemoveDir(const std::string& dir) = 0;
+  // Makes creates, renames and removes in dir durable.
+  virtual IOStatus SyncDir(const std::string& dir) = 0;
+  // Exclusive lock on `path` (created if missing) against other processes
+  // and other Lock calls; IOError naming the holder's path if already held.
+  virtual IOStatus Lock(const std::string& path,
+                        std::unique_ptr<StorageLock>* lock) = 0;
+};
+
+// The process-wide POSIX storage.
+Storage* PosixStorage();
+
+}  // namespace segwal
