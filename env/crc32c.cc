@@ -25,7 +25,7 @@ std::array<uint32_t, 256> MakeTable() {
   return table;
 }
 
-uint32_t ExtendPortable(uint32_t crc, const uint8_t* p, size_t n) {
+uint32_t PortableImpl(uint32_t crc, const uint8_t* p, size_t n) {
   static const std::array<uint32_t, 256> table = MakeTable();
   crc = ~crc;
   for (size_t i = 0; i < n; ++i) {
@@ -35,9 +35,9 @@ uint32_t ExtendPortable(uint32_t crc, const uint8_t* p, size_t n) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t crc,
-                                                          const uint8_t* p,
-                                                          size_t n) {
+__attribute__((target("sse4.2"))) uint32_t HardwareImpl(uint32_t crc,
+                                                        const uint8_t* p,
+                                                        size_t n) {
   uint64_t c = ~crc & 0xffffffffu;
   while (n >= 8) {
     uint64_t word;
@@ -58,16 +58,37 @@ __attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t crc,
 
 using ExtendFn = uint32_t (*)(uint32_t, const uint8_t*, size_t);
 
+bool HaveHardware() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("sse4.2");
+#else
+  return false;
+#endif
+}
+
 ExtendFn ChooseExtend() {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("sse4.2")) {
-    return ExtendHardware;
-  }
+  if (HaveHardware()) return HardwareImpl;
 #endif
-  return ExtendPortable;
+  return PortableImpl;
 }
 
 }  // namespace
+
+bool HardwareAvailable() { return HaveHardware(); }
+
+uint32_t ExtendHardware(uint32_t crc, const void* data, size_t n) {
+#if defined(__x86_64__)
+  if (HaveHardware()) {
+    return HardwareImpl(crc, static_cast<const uint8_t*>(data), n);
+  }
+#endif
+  return PortableImpl(crc, static_cast<const uint8_t*>(data), n);
+}
+
+uint32_t ExtendPortable(uint32_t crc, const void* data, size_t n) {
+  return PortableImpl(crc, static_cast<const uint8_t*>(data), n);
+}
 
 uint32_t Extend(uint32_t crc, const void* data, size_t n) {
   static const ExtendFn extend = ChooseExtend();

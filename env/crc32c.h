@@ -16,6 +16,13 @@ uint32_t Extend(uint32_t crc, const void* data, size_t n);
 
 inline uint32_t Value(const void* data, size_t n) { return Extend(0, data, n); }
 
+// The two implementations behind Extend, so that tests can check they agree.
+// Without the crc32 instruction (HardwareAvailable() false) ExtendHardware
+// uses the table too.
+bool HardwareAvailable();
+uint32_t ExtendHardware(uint32_t crc, const void* data, size_t n);
+uint32_t ExtendPortable(uint32_t crc, const void* data, size_t n);
+
 // A CRC stored next to the data it covers is masked, so that a CRC computed
 // over bytes that themselves contain CRCs is not trivially predictable
 // (the same reasoning as LevelDB's log format).

@@ -335,6 +335,11 @@ bool FileTable::FindHole(uint64_t* file_id, uint64_t* start,
   return false;
 }
 
+void FileTable::Grow(uint64_t file_id, uint64_t size) {
+  LogicalFile* file = FindById(file_id);
+  if (file != nullptr && size > file->size) file->size = size;
+}
+
 void FileTable::FillHole(uint64_t file_id, uint64_t start, uint64_t end) {
   LogicalFile* file = FindById(file_id);
   if (file == nullptr) return;

@@ -95,6 +95,9 @@ class FileTable {
   bool FindHole(uint64_t* file_id, uint64_t* start, uint64_t* end) const;
   // Makes [start, end) of a file read as zeros (kSkipAnyCorruptedRecords).
   void FillHole(uint64_t file_id, uint64_t start, uint64_t end);
+  // Grows a file to `size` with no bytes behind the growth, which FindHole
+  // then reports (recovery, where skipped frames left a gap).
+  void Grow(uint64_t file_id, uint64_t size);
 
  private:
   IOStatus ApplyData(const FrameHeader& frame, const FrameLocation& where);

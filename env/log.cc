@@ -71,6 +71,22 @@ FrameHeader MakeFrame(FrameType type, uint64_t file_id, uint64_t offset) {
   return h;
 }
 
+// True if bytes [offset, offset + len) of `file` still come from the frame
+// behind `extent`, at the same place as when that extent started at
+// logical offset `start`.
+bool StillBackedBy(const LogicalFile* file, uint64_t offset, uint64_t len,
+                   const Extent& extent, uint64_t start) {
+  if (file == nullptr || file->name.empty()) return false;
+  auto it = file->extents.upper_bound(offset);
+  if (it == file->extents.begin()) return false;
+  --it;
+  const Extent& now = it->second;
+  return !now.hole && now.segment_id == extent.segment_id &&
+         now.frame_offset == extent.frame_offset &&
+         it->first + now.length >= offset + len &&
+         now.skip + (offset - it->first) == extent.skip + (offset - start);
+}
+
 IOStatus ValidateOptions(const LogOptions& o) {
   if (o.segment_size < kMinSegmentSize || o.segment_size > kMaxSegmentSize ||
       o.segment_size % kSegmentHeaderBlock != 0) {
@@ -104,7 +120,10 @@ IOStatus Log::Open(Storage* storage, const std::string& dir,
   s = storage->Lock(opened->PathOf(kLockFileName), &opened->dir_lock_);
   if (s.ok()) s = opened->Recover(info);
   if (!s.ok()) return s;
-  opened->housekeeper_ = std::thread([l = opened.get()] { l->HousekeeperLoop(); });
+  if (options.background_housekeeping || options.background_prepare) {
+    opened->housekeeper_ =
+        std::thread([l = opened.get()] { l->HousekeeperLoop(); });
+  }
   if (options.sync_mode == SyncMode::kInterval) {
     opened->interval_syncer_ =
         std::thread([l = opened.get()] { l->IntervalSyncLoop(); });
@@ -156,6 +175,12 @@ IOStatus Log::Recover(RecoveryInfo* info) {
 
   // Recovery always starts a new segment: the old head is sealed where its
   // valid frames end, so bytes beyond (a torn tail) are never scanned again.
+  // After a killed process those frames may be in the OS's cache only: they
+  // must be durable before a new segment header says where they end.
+  if (head_ != nullptr) {
+    s = head_->file->Sync();
+    if (!s.ok()) return s;
+  }
   std::shared_ptr<Segment> next;
   uint64_t recycle = 0;
   if (!free_segments_.empty()) {
@@ -172,9 +197,7 @@ IOStatus Log::Recover(RecoveryInfo* info) {
   // reaches the same table.
   for (const Repair& repair : scan.repairs) {
     if (repair.zero_fill) {
-      std::string zeros(repair.end - repair.start, '\0');
-      s = WriteDataLocked(lock, repair.file_id, repair.start,
-                          EncodeData(zeros));
+      s = WriteZerosLocked(lock, repair.file_id, repair.start, repair.end);
     } else {
       s = EnsureRoomLocked(lock, FrameFootprint(0));
       if (s.ok()) {
@@ -186,7 +209,7 @@ IOStatus Log::Recover(RecoveryInfo* info) {
     if (!s.ok()) return s;
   }
   if (!scan.repairs.empty()) {
-    s = SyncToLocked(lock, written_lsn_, /*force=*/true);
+    s = SyncToLocked(lock, written_lsn_, SyncFor::kEngine);
   }
   return s;
 }
@@ -201,7 +224,7 @@ Log::~Log() {
   if (interval_syncer_.joinable()) interval_syncer_.join();
   std::unique_lock<std::mutex> lock(mu_);
   if (head_ != nullptr && error_.ok()) {
-    SyncToLocked(lock, written_lsn_, /*force=*/true).PermitUncheckedError();
+    SyncToLocked(lock, written_lsn_, SyncFor::kAll).PermitUncheckedError();
   }
 }
 
@@ -327,6 +350,19 @@ IOStatus Log::WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
   return IOStatus::OK();
 }
 
+IOStatus Log::WriteZerosLocked(std::unique_lock<std::mutex>& lock,
+                               uint64_t id, uint64_t start, uint64_t end) {
+  const std::string zeros(
+      std::min<uint64_t>(end - start, max_frame_payload_), '\0');
+  IOStatus s;
+  for (uint64_t pos = start; s.ok() && pos < end; pos += zeros.size()) {
+    const size_t n = static_cast<size_t>(
+        std::min<uint64_t>(end - pos, zeros.size()));
+    s = WriteDataLocked(lock, id, pos, EncodeData(Slice(zeros.data(), n)));
+  }
+  return s;
+}
+
 IOStatus Log::Append(uint64_t id, const Slice& data) {
   std::vector<EncodedChunk> chunks = EncodeData(data);
   std::unique_lock<std::mutex> lock(mu_);
@@ -356,6 +392,10 @@ IOStatus Log::Truncate(uint64_t id, uint64_t size) {
   LogicalFile* file = WritableFileLocked(id, &s);
   if (file == nullptr) return s;
   if (size == file->size) return IOStatus::OK();
+  // Growth is written as zeros: bytes no frame holds would be lost once
+  // the segment of a truncate frame is reclaimed (snapshots carry sizes,
+  // not extents).
+  if (size > file->size) return WriteZerosLocked(lock, id, file->size, size);
   return WriteFrameLocked(MakeFrame(FrameType::kTruncate, id, size), Slice());
 }
 
@@ -478,12 +518,13 @@ IOStatus Log::PrepareSegment(uint64_t id, uint64_t recycle_from,
     const std::string free_path = PathOf(FreeSegmentFileName(recycle_from));
     uint64_t size = 0;
     s = storage_->Rename(free_path, path);
+    const bool renamed = s.ok();
     if (s.ok()) s = storage_->OpenFile(path, /*create=*/false, &file);
     if (s.ok()) s = file->Size(&size);
     recycled = s.ok() && size == options_.segment_size;
     if (!recycled) {
       file.reset();
-      storage_->Remove(s.ok() ? path : free_path).PermitUncheckedError();
+      storage_->Remove(renamed ? path : free_path).PermitUncheckedError();
     }
   }
   if (!recycled) {
@@ -504,7 +545,13 @@ IOStatus Log::PrepareSegment(uint64_t id, uint64_t recycle_from,
     }
   }
   s = storage_->SyncDir(dir_);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // Left behind, the file would lie between active segments once later
+    // ones exist, and recovery would take it for a lost one.
+    file.reset();
+    storage_->Remove(path).PermitUncheckedError();
+    return s;
+  }
   auto seg = std::make_shared<Segment>();
   seg->id = id;
   seg->size = options_.segment_size;
@@ -597,22 +644,38 @@ uint64_t Log::PopFreeSegmentLocked() {
 // namespace durably before the next: the active segments must stay a chain
 // without gaps whenever the machine stops.
 IOStatus Log::ReclaimLocked(std::unique_lock<std::mutex>& lock) {
-  while (segments_.size() > 1) {
-    std::shared_ptr<Segment> oldest = segments_.begin()->second;
-    if (oldest == head_ || table_.LiveBytes(oldest->id) > 0) break;
-    segments_.erase(oldest->id);
+  std::vector<uint64_t> dead;
+  for (const auto& [id, segment] : segments_) {
+    if (segment == head_ || table_.LiveBytes(id) > 0) break;
+    dead.push_back(id);
+  }
+  if (dead.empty()) return IOStatus::OK();
+  // The frames that killed these segments (deletes, truncates, relocated
+  // copies of their bytes) must be durable before the segments leave the
+  // log: else a power loss brings back files whose bytes are gone.
+  if (durable_lsn_ < written_lsn_) {
+    IOStatus s = SyncToLocked(lock, written_lsn_, SyncFor::kEngine);
+    if (!s.ok()) return s;
+  }
+  for (uint64_t id : dead) {
+    if (segments_.empty() || segments_.begin()->first != id) continue;
+    const std::shared_ptr<Segment> oldest = segments_.begin()->second;
+    if (oldest == head_) break;
+    segments_.erase(id);
     lock.unlock();
-    IOStatus s = storage_->Rename(PathOf(SegmentFileName(oldest->id)),
-                                  PathOf(FreeSegmentFileName(oldest->id)));
-    if (s.ok()) s = storage_->SyncDir(dir_);
+    IOStatus s = storage_->Rename(PathOf(SegmentFileName(id)),
+                                  PathOf(FreeSegmentFileName(id)));
+    const IOStatus synced = s.ok() ? storage_->SyncDir(dir_) : s;
     lock.lock();
     if (!s.ok()) {
-      segments_[oldest->id] = oldest;
+      segments_[id] = oldest;
       return s;
     }
+    // Renamed, if not yet durably: it is out of the log either way, and
+    // the next SyncDir makes the rename durable.
     ++stats_.segments_reclaimed;
     stats_.bytes_reclaimed += oldest->end;
-    free_segments_.push_back(oldest->id);
+    free_segments_.push_back(id);
     while (free_segments_.size() > options_.recycle_segments) {
       const uint64_t extra = free_segments_.back();
       free_segments_.pop_back();
@@ -620,6 +683,7 @@ IOStatus Log::ReclaimLocked(std::unique_lock<std::mutex>& lock) {
       if (!s.ok()) return s;
       ++stats_.segments_removed;
     }
+    if (!synced.ok()) return synced;
   }
   return IOStatus::OK();
 }
@@ -647,22 +711,48 @@ IOStatus Log::RelocateLocked(std::unique_lock<std::mutex>& lock) {
     IOStatus s = ReadFramePayload(extent, *oldest, oldest->end, &cache,
                                   file->name);
     if (!s.ok()) return s;
-    const Slice bytes(cache.decoded.data() + extent.skip, extent.length);
-    s = WriteDataLocked(lock, file_id, start, EncodeData(bytes));
-    if (!s.ok()) return s;
-    stats_.bytes_relocated += extent.length;
+    uint64_t offset = start;
+    for (const EncodedChunk& chunk : EncodeData(
+             Slice(cache.decoded.data() + extent.skip, extent.length))) {
+      s = EnsureRoomLocked(
+          lock, FrameFootprint(static_cast<uint32_t>(chunk.stored.size())));
+      if (!s.ok()) return s;
+      // Making room may have let writers in: copy only bytes the file
+      // still takes from this frame, never over newer ones.
+      if (!StillBackedBy(table_.FindById(file_id), offset, chunk.raw_len,
+                         extent, start)) {
+        break;
+      }
+      FrameHeader h = MakeFrame(FrameType::kData, file_id, offset);
+      h.codec = chunk.codec;
+      h.raw_len = chunk.raw_len;
+      s = WriteFrameLocked(h, chunk.stored);
+      if (!s.ok()) return s;
+      offset += chunk.raw_len;
+      stats_.bytes_relocated += chunk.raw_len;
+    }
   }
   return IOStatus::OK();
+}
+
+IOStatus Log::HousekeepLocked(std::unique_lock<std::mutex>& lock) {
+  if (!error_.ok()) return error_;
+  IOStatus s = ReclaimLocked(lock);
+  if (s.ok()) s = RelocateLocked(lock);
+  if (s.ok()) s = ReclaimLocked(lock);
+  return s;
+}
+
+IOStatus Log::Housekeep() {
+  std::unique_lock<std::mutex> lock(mu_);
+  return HousekeepLocked(lock);
 }
 
 void Log::HousekeeperLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    if (error_.ok()) {
-      IOStatus s = ReclaimLocked(lock);
-      if (s.ok()) s = RelocateLocked(lock);
-      if (s.ok()) s = ReclaimLocked(lock);
-      s.PermitUncheckedError();  // retried on the next wake-up
+    if (options_.background_housekeeping) {
+      HousekeepLocked(lock).PermitUncheckedError();  // retried on wake-up
     }
     if (!stop_ && error_.ok() && options_.background_prepare &&
         prepared_ == nullptr && !preparing_) {
@@ -678,6 +768,9 @@ void Log::HousekeeperLoop() {
       cv_.notify_all();
       if (s.ok()) continue;
     }
+    // HousekeepLocked may have released mu_: a stop requested meanwhile
+    // was notified already and would be missed for a whole second.
+    if (stop_) break;
     cv_.wait_for(lock, std::chrono::seconds(1));
   }
 }
@@ -695,24 +788,28 @@ IOStatus Log::Sync(uint64_t id) {
   std::unique_lock<std::mutex> lock(mu_);
   const LogicalFile* file = table_.FindById(id);
   return SyncToLocked(lock, file != nullptr ? file->last_lsn : written_lsn_,
-                      /*force=*/false);
+                      SyncFor::kFile);
 }
 
 IOStatus Log::SyncAll() {
   std::unique_lock<std::mutex> lock(mu_);
-  return SyncToLocked(lock, written_lsn_, /*force=*/true);
+  return SyncToLocked(lock, written_lsn_, SyncFor::kAll);
 }
 
 // Leader/follower group commit: the first syncer to find no fdatasync in
 // flight leads; it covers everything written before it starts, and every
 // follower whose bytes that covers returns with the leader's result.
 IOStatus Log::SyncToLocked(std::unique_lock<std::mutex>& lock,
-                           uint64_t target, bool force) {
-  ++stats_.sync_request_count;
+                           uint64_t target, SyncFor why) {
+  if (why != SyncFor::kEngine) ++stats_.sync_request_count;
   if (!error_.ok()) return error_;
   const SyncMode mode = options_.sync_mode;
-  if (mode == SyncMode::kNone) return IOStatus::OK();
-  if (mode == SyncMode::kInterval && !force) return IOStatus::OK();
+  if (why != SyncFor::kEngine) {
+    if (mode == SyncMode::kNone) return IOStatus::OK();
+    if (mode == SyncMode::kInterval && why == SyncFor::kFile) {
+      return IOStatus::OK();
+    }
+  }
   if (mode != SyncMode::kAlways) {
     ++sync_waiters_;
     cv_.wait(lock, [&] {
@@ -739,13 +836,16 @@ IOStatus Log::SyncToLocked(std::unique_lock<std::mutex>& lock,
   stats_.sync_us += took;
   stats_.sync_max_us = std::max(stats_.sync_max_us, took);
   stats_.batch_size_max = std::max(stats_.batch_size_max, served);
+  // Another fdatasync of the file may have failed meanwhile (a rotation's,
+  // or a concurrent one in mode always): the kernel reports an error once,
+  // so this one's success proves nothing then.
   if (!s.ok()) {
     SetErrorLocked(s);
-  } else {
+  } else if (error_.ok()) {
     durable_lsn_ = std::max(durable_lsn_, upto);
   }
   cv_.notify_all();
-  return s.ok() ? IOStatus::OK() : error_;
+  return error_;
 }
 
 void Log::IntervalSyncLoop() {
@@ -759,7 +859,7 @@ void Log::IntervalSyncLoop() {
     deadline = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(options_.sync_interval_ms);
     if (error_.ok() && written_lsn_ > durable_lsn_) {
-      SyncToLocked(lock, written_lsn_, /*force=*/true).PermitUncheckedError();
+      SyncToLocked(lock, written_lsn_, SyncFor::kAll).PermitUncheckedError();
     }
   }
 }

@@ -93,6 +93,11 @@ class Log {
   // none (namespace changes made durable by a directory fsync).
   IOStatus SyncAll();
 
+  // Reclaims dead segments and relocates live bytes that pin old ones, now
+  // (the background housekeeper does the same unless
+  // background_housekeeping is off).
+  IOStatus Housekeep();
+
   const std::string& dir() const { return dir_; }
   const LogOptions& options() const { return options_; }
   LogStats GetStats();
@@ -125,19 +130,27 @@ class Log {
   IOStatus WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
                            uint64_t offset,
                            const std::vector<EncodedChunk>& chunks);
+  // Writes zeros over [start, end) of a file (at most its size at start).
+  IOStatus WriteZerosLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
+                            uint64_t start, uint64_t end);
   IOStatus RotateLocked(std::unique_lock<std::mutex>& lock);
   IOStatus StartSegmentLocked(std::shared_ptr<Segment> next);
   uint64_t PopFreeSegmentLocked();
   // Needs no lock; recycles free segment `recycle_from` if non-zero.
   IOStatus PrepareSegment(uint64_t id, uint64_t recycle_from,
                           std::shared_ptr<Segment>* segment);
+  // Who needs a sync: the sync mode decides what a caller's Sync (kFile) or
+  // SyncAll (kAll) does, never what the engine needs for its own
+  // consistency (kEngine).
+  enum class SyncFor { kFile, kAll, kEngine };
   IOStatus SyncToLocked(std::unique_lock<std::mutex>& lock, uint64_t target,
-                        bool force);
+                        SyncFor why);
   void SetErrorLocked(const IOStatus& s);
   LogicalFile* WritableFileLocked(uint64_t id, IOStatus* s);
 
   void HousekeeperLoop();
   void IntervalSyncLoop();
+  IOStatus HousekeepLocked(std::unique_lock<std::mutex>& lock);
   IOStatus ReclaimLocked(std::unique_lock<std::mutex>& lock);
   IOStatus RelocateLocked(std::unique_lock<std::mutex>& lock);
   IOStatus ReadFramePayload(const Extent& extent, const Segment& segment,

@@ -48,6 +48,9 @@ struct LogOptions {
   // Prepare the next segment on a background thread. Off: prepared inline
   // at rotation (tests that need determinism).
   bool background_prepare = true;
+  // Reclaim and relocate segments on a background thread. Off: only
+  // Log::Housekeep() does (tests that need determinism).
+  bool background_housekeeping = true;
 };
 
 // One place where recovery found damage.

@@ -326,6 +326,15 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
       why = "frames precede the first file-table snapshot: the start of the "
             "log is missing";
     }
+    if (why.empty() && verdict_ == Verdict::kSkip &&
+        h.type == static_cast<uint8_t>(FrameType::kData)) {
+      // A skipped frame of this file left a gap before this one: the file
+      // lacks those bytes (CheckFiles zero-fills them) but keeps this one.
+      const LogicalFile* file = result_->table.FindById(h.file_id);
+      if (file != nullptr && h.offset > file->size) {
+        result_->table.Grow(h.file_id, h.offset);
+      }
+    }
     if (why.empty()) {
       FrameLocation at = where;
       at.frame_offset = static_cast<uint32_t>(pos);
@@ -433,8 +442,9 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
   return IOStatus::OK();
 }
 
-// A logical file whose bytes are not all covered lost a segment that held
-// them. Point-in-time recovery cuts the file there; skipping fills zeros.
+// A logical file whose bytes are not all covered lost the frames that held
+// them: a missing segment, or frames skipped as damaged. Point-in-time
+// recovery cuts the file there; skipping fills zeros.
 IOStatus Scanner::CheckFiles() {
   uint64_t id, start, end;
   while (result_->table.FindHole(&id, &start, &end)) {
@@ -443,7 +453,8 @@ IOStatus Scanner::CheckFiles() {
                         "logical file " + file->name + " lacks bytes [" +
                             std::to_string(start) + ", " +
                             std::to_string(end) +
-                            ") (the segment that held them is missing)");
+                            ") (the frames that held them are missing or "
+                            "damaged)");
     if (!s.ok()) return s;
     const bool zero_fill = verdict_ == Verdict::kSkip;
     result_->repairs.push_back({id, start, end, zero_fill});

@@ -50,6 +50,7 @@ class MemStorage::Handle : public StorageFile {
   }
 
   IOStatus Write(uint64_t offset, const char* data, size_t n) override {
+    storage_->RunHook(FaultOp::kWrite, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     IOStatus s = Alive();
     if (s.ok()) s = storage_->CheckFault(FaultOp::kWrite, path_);
@@ -61,6 +62,7 @@ class MemStorage::Handle : public StorageFile {
   }
 
   IOStatus Sync() override {
+    storage_->RunHook(FaultOp::kSync, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     IOStatus s = Alive();
     if (s.ok()) s = storage_->CheckFault(FaultOp::kSync, path_);
@@ -72,6 +74,7 @@ class MemStorage::Handle : public StorageFile {
   }
 
   IOStatus Allocate(uint64_t) override {
+    storage_->RunHook(FaultOp::kAllocate, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     IOStatus s = Alive();
     if (s.ok()) s = storage_->CheckFault(FaultOp::kAllocate, path_);
@@ -79,6 +82,7 @@ class MemStorage::Handle : public StorageFile {
   }
 
   IOStatus Truncate(uint64_t size) override {
+    storage_->RunHook(FaultOp::kWrite, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     IOStatus s = Alive();
     if (s.ok()) s = storage_->CheckFault(FaultOp::kWrite, path_);
@@ -102,7 +106,7 @@ class MemStorage::Handle : public StorageFile {
     if (generation_ != storage_->generation_) {
       return IOStatus::IOError(path_ + ": handle from before a crash");
     }
-    return IOStatus::OK();
+    return storage_->CheckPower(path_);
   }
 
   MemStorage* const storage_;
@@ -138,7 +142,33 @@ std::string MemStorage::DirOf(const std::string& path) {
   return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
+IOStatus MemStorage::CheckPower(const std::string& path) const {
+  return powered_off_ ? IOStatus::IOError(path + ": storage is powered off")
+                      : IOStatus::OK();
+}
+
+void MemStorage::RunHook(FaultOp op, const std::string& path) {
+  std::shared_ptr<const Hook> hook;
+  {
+    std::lock_guard<std::mutex> guard(hook_mu_);
+    hook = hook_;
+  }
+  if (hook != nullptr) (*hook)(op, path);
+}
+
+void MemStorage::SetHook(Hook hook) {
+  std::lock_guard<std::mutex> guard(hook_mu_);
+  hook_ = hook ? std::make_shared<const Hook>(std::move(hook)) : nullptr;
+}
+
+void MemStorage::PowerOff() {
+  std::lock_guard<std::mutex> guard(mu_);
+  powered_off_ = true;
+}
+
 IOStatus MemStorage::CheckFault(FaultOp op, const std::string& path) {
+  IOStatus s = CheckPower(path);
+  if (!s.ok()) return s;
   for (Fault& fault : faults_) {
     if (fault.op == op && fault.remaining != 0 &&
         path.find(fault.path_part) != std::string::npos) {
@@ -151,6 +181,8 @@ IOStatus MemStorage::CheckFault(FaultOp op, const std::string& path) {
 
 IOStatus MemStorage::CreateDirIfMissing(const std::string& dir) {
   std::lock_guard<std::mutex> guard(mu_);
+  IOStatus s = CheckPower(dir);
+  if (!s.ok()) return s;
   // Directories are made durable at once: the engine's own directory is
   // created by the caller, outside what the tests crash.
   dirs_.insert(dir);
@@ -162,6 +194,8 @@ IOStatus MemStorage::ListDir(const std::string& dir,
                              std::vector<std::string>* names) {
   std::lock_guard<std::mutex> guard(mu_);
   names->clear();
+  IOStatus s = CheckPower(dir);
+  if (!s.ok()) return s;
   if (dirs_.count(dir) == 0) return IOStatus::PathNotFound(dir);
   for (const auto& entry : names_) {
     if (DirOf(entry.first) == dir) {
@@ -178,6 +212,7 @@ IOStatus MemStorage::ListDir(const std::string& dir,
 
 IOStatus MemStorage::OpenFile(const std::string& path, bool create,
                               std::unique_ptr<StorageFile>* file) {
+  RunHook(FaultOp::kOpen, path);
   std::lock_guard<std::mutex> guard(mu_);
   IOStatus s = CheckFault(FaultOp::kOpen, path);
   if (!s.ok()) return s;
@@ -193,12 +228,15 @@ IOStatus MemStorage::OpenFile(const std::string& path, bool create,
 
 IOStatus MemStorage::FileExists(const std::string& path) {
   std::lock_guard<std::mutex> guard(mu_);
+  IOStatus s = CheckPower(path);
+  if (!s.ok()) return s;
   return names_.count(path) != 0 || dirs_.count(path) != 0
              ? IOStatus::OK()
              : IOStatus::NotFound(path);
 }
 
 IOStatus MemStorage::Rename(const std::string& from, const std::string& to) {
+  RunHook(FaultOp::kRename, from);
   std::lock_guard<std::mutex> guard(mu_);
   IOStatus s = CheckFault(FaultOp::kRename, from);
   if (!s.ok()) return s;
@@ -210,6 +248,7 @@ IOStatus MemStorage::Rename(const std::string& from, const std::string& to) {
 }
 
 IOStatus MemStorage::Remove(const std::string& path) {
+  RunHook(FaultOp::kRemove, path);
   std::lock_guard<std::mutex> guard(mu_);
   IOStatus s = CheckFault(FaultOp::kRemove, path);
   if (!s.ok()) return s;
@@ -219,6 +258,8 @@ IOStatus MemStorage::Remove(const std::string& path) {
 
 IOStatus MemStorage::RemoveDir(const std::string& dir) {
   std::lock_guard<std::mutex> guard(mu_);
+  IOStatus s = CheckPower(dir);
+  if (!s.ok()) return s;
   for (const auto& entry : names_) {
     if (DirOf(entry.first) == dir) {
       return IOStatus::IOError("rmdir " + dir + ": not empty");
@@ -230,6 +271,7 @@ IOStatus MemStorage::RemoveDir(const std::string& dir) {
 }
 
 IOStatus MemStorage::SyncDir(const std::string& dir) {
+  RunHook(FaultOp::kSyncDir, dir);
   std::lock_guard<std::mutex> guard(mu_);
   IOStatus s = CheckFault(FaultOp::kSyncDir, dir);
   if (!s.ok()) return s;
@@ -245,6 +287,8 @@ IOStatus MemStorage::SyncDir(const std::string& dir) {
 IOStatus MemStorage::Lock(const std::string& path,
                           std::unique_ptr<StorageLock>* lock) {
   std::lock_guard<std::mutex> guard(mu_);
+  IOStatus s = CheckPower(path);
+  if (!s.ok()) return s;
   if (!locks_.insert(path).second) {
     return IOStatus::IOError("lock " + path + ": already held");
   }
@@ -256,14 +300,8 @@ void MemStorage::Crash(CrashMode mode, std::mt19937_64* rng) {
   std::lock_guard<std::mutex> guard(mu_);
   ++generation_;
   locks_.clear();
-  if (mode == CrashMode::kKeepUnsynced) {
-    for (auto& entry : names_) {
-      entry.second->durable = entry.second->current;
-      entry.second->pending.clear();
-    }
-    durable_names_ = names_;
-    return;
-  }
+  powered_off_ = false;
+  if (mode == CrashMode::kKeepUnsynced) return;
   // Every file object reachable by any name, durable or not.
   std::set<File*> files;
   for (auto& entry : names_) files.insert(entry.second.get());

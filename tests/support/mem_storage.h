@@ -8,10 +8,15 @@
 // state plus, by the chosen CrashMode, some of the unsynced writes; handles
 // opened before the crash go dead (every call fails), as the process did.
 //
+// A test that crashes a running Log calls PowerOff() first, then destroys
+// the Log, then Crash(): the Log's threads and destructor find every call
+// failing and cannot change the storage after the crash point.
+//
 // Thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,7 +32,10 @@ namespace testing {
 
 enum class CrashMode {
   kDropUnsynced,   // keep nothing that was not synced
-  kKeepUnsynced,   // keep every write: a killed process, not a power loss
+  kKeepUnsynced,   // a killed process, not a power loss: every write and
+                   // directory change stays visible, but what was not
+                   // synced is still not durable (a later power loss may
+                   // drop it)
   kTearLastWrite,  // keep a prefix of the unsynced writes, the last of them
                    // cut at a sector boundary
   kRandomSectors,  // keep each unsynced sector or not, at random (writeback
@@ -59,8 +67,17 @@ class MemStorage : public Storage {
   IOStatus Lock(const std::string& path,
                 std::unique_ptr<StorageLock>* lock) override;
 
-  // Simulates a power loss (or a kill, with kKeepUnsynced).
+  // Simulates a power loss (or a kill, with kKeepUnsynced), and powers on.
   void Crash(CrashMode mode, std::mt19937_64* rng);
+  // Stops the machine: every call fails (IOError) until Crash().
+  void PowerOff();
+
+  // Called at the start of every operation that faults can be injected
+  // into, before it takes effect and without the storage's lock held, on
+  // the calling thread: it may block or call back into the storage (or the
+  // Log above it). An empty hook removes it.
+  using Hook = std::function<void(FaultOp op, const std::string& path)>;
+  void SetHook(Hook hook);
 
   // Makes the next `count` calls of `op` on paths containing `path_part`
   // fail with `status` (count < 0: until ClearFaults).
@@ -83,11 +100,15 @@ class MemStorage : public Storage {
   friend class Handle;
   friend class LockHandle;
 
+  // Both need mu_ held.
   IOStatus CheckFault(FaultOp op, const std::string& path);
+  IOStatus CheckPower(const std::string& path) const;
+  void RunHook(FaultOp op, const std::string& path);
   static std::string DirOf(const std::string& path);
 
   std::mutex mu_;
   uint64_t generation_ = 0;  // bumped by Crash; older handles are dead
+  bool powered_off_ = false;
   std::set<std::string> dirs_, durable_dirs_;
   std::map<std::string, std::shared_ptr<File>> names_, durable_names_;
   std::set<std::string> locks_;
@@ -99,6 +120,9 @@ class MemStorage : public Storage {
   };
   std::vector<Fault> faults_;
   uint64_t sync_count_ = 0;
+
+  std::mutex hook_mu_;
+  std::shared_ptr<const Hook> hook_;
 };
 
 }  // namespace testing

@@ -1,0 +1,421 @@
+// I/O errors beneath the log (MemStorage::InjectFault): EIO and ENOSPC on
+// write, fdatasync, preallocation, rename and directory sync.
+//
+// A failed write or fdatasync is sticky: that call, every group waiter and
+// every later write or sync fails with it. A failed preparation of a segment
+// (nothing written to the log) is not: the next append works. Whatever
+// failed, a reopen recovers every byte acknowledged as synced before the
+// fault, and nothing that was never written.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "env/log.h"
+#include "tests/support/log_fixture.h"
+
+namespace segwal {
+namespace {
+
+using testing::CrashMode;
+using testing::FaultOp;
+using testing::LogFixture;
+using testing::Pattern;
+using testing::ReadAll;
+using testing::SmallSegments;
+
+enum class Errno { kEIO, kENOSPC };
+
+IOStatus Injected(Errno e) {
+  return e == Errno::kEIO ? IOStatus::IOError("injected EIO")
+                          : IOStatus::NoSpace("injected ENOSPC");
+}
+
+std::string ErrnoName(const ::testing::TestParamInfo<Errno>& info) {
+  return info.param == Errno::kEIO ? "EIO" : "ENOSPC";
+}
+
+class EngineFaultTest : public LogFixture {
+ protected:
+  // a.log with synced bytes, and a.log's further appends, acknowledged but
+  // not synced.
+  void SetUpLog(const LogOptions& options = SmallSegments()) {
+    options_ = options;
+    Open(options);
+    id_ = Create("a.log");
+    for (int i = 0; i < 5; ++i) AppendA(Pattern(700, i));
+    ASSERT_TRUE(log_->Sync(id_).ok());
+    synced_ = acknowledged_;
+  }
+  IOStatus AppendA(const std::string& data) {
+    IOStatus s = log_->Append(id_, data);
+    if (s.ok()) acknowledged_ += data;
+    return s;
+  }
+  // Every call that writes or syncs fails with the sticky error.
+  void ExpectSticky(const IOStatus& error, Errno e) {
+    ASSERT_FALSE(error.ok());
+    EXPECT_EQ(e == Errno::kENOSPC, error.IsNoSpace()) << error.ToString();
+    uint64_t id = 0;
+    const IOStatus later[] = {
+        log_->Append(id_, "more"),
+        log_->WriteAt(id_, 0, "x"),
+        log_->Sync(id_),
+        log_->SyncAll(),
+        log_->Create("new.log", &id),
+        log_->Rename("a.log", "b.log"),
+        log_->Link("a.log", "c.log"),
+        log_->Truncate(id_, 1),
+        log_->Delete("a.log"),
+    };
+    for (const IOStatus& s : later) {
+      EXPECT_EQ(error.ToString(), s.ToString());
+      EXPECT_EQ(e == Errno::kENOSPC, s.IsNoSpace());
+    }
+    // Reads still work.
+    EXPECT_EQ(acknowledged_, ReadAll(log_.get(), "a.log"));
+  }
+  // After a reopen (clean, or after a power loss): a.log holds every synced
+  // byte, then a prefix of what was acknowledged later, nothing else.
+  void ExpectRecovered(bool power_loss) {
+    if (power_loss) {
+      std::mt19937_64 rng(3);
+      Crash(CrashMode::kDropUnsynced, &rng);
+    }
+    storage_.ClearFaults();
+    Open(options_);
+    if (::testing::Test::HasFatalFailure()) return;
+    EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+    const std::string got = ReadAll(log_.get(), "a.log");
+    ASSERT_GE(got.size(), synced_.size());
+    ASSERT_LE(got.size(), acknowledged_.size());
+    EXPECT_TRUE(got == acknowledged_.substr(0, got.size()));
+    if (!power_loss) {
+      EXPECT_EQ(acknowledged_, got);
+    }
+  }
+  // Files written and deleted, enough that the housekeeper has segments to
+  // reclaim (after relocating a.log's bytes forward).
+  void Churn() {
+    for (int i = 0; i < 8; ++i) {
+      Create("tmp");
+      Append("tmp", Pattern(50000, i));
+      ASSERT_TRUE(log_->Delete("tmp").ok());
+    }
+  }
+  // The id the next new segment file gets.
+  uint64_t NextSegmentId() {
+    std::vector<std::string> names;
+    EXPECT_TRUE(storage_.ListDir(testing::kLogDir, &names).ok());
+    uint64_t max = 0;
+    for (const std::string& name : names) {
+      uint64_t id = 0;
+      if (ParseSegmentFileName(name.substr(0, 24), &id) ||
+          ParseFreeSegmentFileName(name, &id)) {
+        max = std::max(max, id);
+      }
+    }
+    return max + 1;
+  }
+
+  LogOptions options_;
+  uint64_t id_ = 0;
+  std::string synced_, acknowledged_;
+};
+
+class StickyFaultTest : public EngineFaultTest,
+                        public ::testing::WithParamInterface<Errno> {};
+
+TEST_P(StickyFaultTest, FailedWrite) {
+  SetUpLog();
+  ASSERT_TRUE(AppendA("acknowledged, not synced").ok());
+  storage_.InjectFault(FaultOp::kWrite, ".seg", Injected(GetParam()));
+  const IOStatus s = AppendA("fails");
+  EXPECT_EQ(Injected(GetParam()).ToString(), s.ToString());
+  storage_.ClearFaults();  // the error stays
+  ExpectSticky(s, GetParam());
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/false));
+}
+
+TEST_P(StickyFaultTest, FailedWriteThenPowerLoss) {
+  SetUpLog();
+  ASSERT_TRUE(AppendA("acknowledged, not synced").ok());
+  storage_.InjectFault(FaultOp::kWrite, ".seg", Injected(GetParam()));
+  ExpectSticky(AppendA("fails"), GetParam());
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/true));
+}
+
+TEST_P(StickyFaultTest, FailedSync) {
+  SetUpLog();
+  ASSERT_TRUE(AppendA("not durable").ok());
+  storage_.InjectFault(FaultOp::kSync, ".seg", Injected(GetParam()));
+  const IOStatus s = log_->Sync(id_);
+  EXPECT_EQ(Injected(GetParam()).ToString(), s.ToString());
+  storage_.ClearFaults();  // a retried fdatasync would succeed: never ask
+  ExpectSticky(s, GetParam());
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/true));
+}
+
+// The fdatasync that seals the head before a rotation fails: the append that
+// needed the rotation fails and the log stays failed.
+TEST_P(StickyFaultTest, FailedSyncAtRotation) {
+  SetUpLog();
+  FillHead(1000);
+  ASSERT_TRUE(log_->SyncAll().ok());
+  synced_ = acknowledged_;
+  storage_.InjectFault(FaultOp::kSync, SegmentFileName(
+                                           SegmentIds().back()),
+                       Injected(GetParam()));
+  const IOStatus s = AppendA(Pattern(3000, 9));
+  EXPECT_EQ(Injected(GetParam()).ToString(), s.ToString());
+  storage_.ClearFaults();
+  ExpectSticky(s, GetParam());
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/true));
+}
+
+
+// Writers sync concurrently; the group leader's fdatasync fails once. Every
+// writer gets the error, from its Sync or (if it came later) its Append:
+// none is told its bytes are durable, though a retried fdatasync would
+// succeed.
+TEST_P(StickyFaultTest, GroupSyncFailureReachesEveryWaiter) {
+  const Errno e = GetParam();
+  {
+    LogOptions options = SmallSegments();
+    options.sync_mode = SyncMode::kGroup;
+    SetUpLog(options);
+    constexpr int kThreads = 8;
+    std::vector<uint64_t> ids;
+    for (int t = 0; t < kThreads; ++t) {
+      ids.push_back(Create("t" + std::to_string(t) + ".log"));
+    }
+    ASSERT_TRUE(log_->SyncAll().ok());
+
+    // The failing fdatasync waits until every writer has appended and is
+    // about to sync, so that the others queue behind it.
+    std::mutex mu;
+    std::condition_variable cv;
+    int ready = 0;
+    std::atomic<bool> first{true};
+    storage_.SetHook([&](FaultOp op, const std::string&) {
+      if (op != FaultOp::kSync || !first.exchange(false)) return;
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait_for(lock, std::chrono::seconds(10),
+                  [&] { return ready == kThreads; });
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    });
+    storage_.InjectFault(FaultOp::kSync, ".seg", Injected(e), 1);
+
+    std::vector<IOStatus> appended(kThreads), synced(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        appended[t] = log_->Append(ids[t], Pattern(500, t));
+        {
+          std::lock_guard<std::mutex> guard(mu);
+          ++ready;
+        }
+        cv.notify_all();
+        if (appended[t].ok()) synced[t] = log_->Sync(ids[t]);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    storage_.SetHook(nullptr);
+    for (int t = 0; t < kThreads; ++t) {
+      const IOStatus& s = appended[t].ok() ? synced[t] : appended[t];
+      EXPECT_EQ(Injected(e).ToString(), s.ToString())
+          << "writer " << t;
+    }
+    storage_.ClearFaults();
+    ExpectSticky(Injected(e), e);
+    ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/true));
+  }
+}
+
+// Mode always: each Sync runs its own fdatasync. One that overlaps a
+// failing one must not report success: the kernel reports a writeback
+// error once, so its own success proves nothing.
+TEST_P(StickyFaultTest, OverlappingSyncOfAFailedOneFails) {
+  LogOptions options = SmallSegments();
+  options.sync_mode = SyncMode::kAlways;
+  SetUpLog(options);
+  const uint64_t other = Create("b.log");
+  std::mutex mu;
+  std::condition_variable cv;
+  bool a_in_sync = false, b_done = false;
+  std::atomic<bool> first{true};
+  // A's fdatasync starts, and completes only after B's has failed.
+  storage_.SetHook([&](FaultOp op, const std::string&) {
+    if (op != FaultOp::kSync || !first.exchange(false)) return;
+    std::unique_lock<std::mutex> lock(mu);
+    a_in_sync = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return b_done; });
+  });
+  ASSERT_TRUE(AppendA("a's bytes").ok());
+  IOStatus a_status, b_status;
+  std::thread a([&] { a_status = log_->Sync(id_); });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return a_in_sync; });
+  }
+  storage_.InjectFault(FaultOp::kSync, ".seg", Injected(GetParam()), 1);
+  ASSERT_TRUE(log_->Append(other, "b's bytes").ok());
+  b_status = log_->Sync(other);
+  {
+    std::lock_guard<std::mutex> guard(mu);
+    b_done = true;
+  }
+  cv.notify_all();
+  a.join();
+  storage_.SetHook(nullptr);
+  EXPECT_EQ(Injected(GetParam()).ToString(), b_status.ToString());
+  EXPECT_EQ(Injected(GetParam()).ToString(), a_status.ToString());
+  ExpectSticky(b_status, GetParam());
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/true));
+}
+
+
+
+INSTANTIATE_TEST_SUITE_P(Errors, StickyFaultTest,
+                         ::testing::Values(Errno::kEIO, Errno::kENOSPC),
+                         ErrnoName);
+
+// ---- Segment preparation: nothing was written, nothing is sticky ---------
+
+enum class PrepStep { kAllocate, kZeroFill, kSync, kSyncDir };
+
+class PreparationFaultTest
+    : public EngineFaultTest,
+      public ::testing::WithParamInterface<std::tuple<PrepStep, Errno>> {};
+
+TEST_P(PreparationFaultTest, NextAppendWorks) {
+  const auto [step, e] = GetParam();
+  LogOptions options = SmallSegments();
+  options.recycle_segments = 0;  // every segment is a new, zero-filled file
+  SetUpLog(options);
+  FillHead(1000);
+  const std::string next = SegmentFileName(NextSegmentId());
+  const FaultOp op[] = {FaultOp::kAllocate, FaultOp::kWrite, FaultOp::kSync,
+                        FaultOp::kSyncDir};
+  storage_.InjectFault(op[static_cast<int>(step)],
+                       step == PrepStep::kSyncDir ? testing::kLogDir : next,
+                       Injected(e));
+  const IOStatus s = AppendA(Pattern(3000, 1));  // needs a new segment
+  EXPECT_EQ(Injected(e).ToString(), s.ToString());
+  EXPECT_EQ(e == Errno::kENOSPC, s.IsNoSpace());
+  // The fault has passed: the log goes on.
+  ASSERT_TRUE(AppendA(Pattern(3000, 2)).ok());
+  ASSERT_TRUE(log_->Sync(id_).ok());
+  synced_ = acknowledged_;
+  EXPECT_EQ(acknowledged_, ReadAll(log_.get(), "a.log"));
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/true));
+  // And further rotations and reopens are fine.
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(AppendA(Pattern(3000, i)).ok());
+  ASSERT_TRUE(log_->Sync(id_).ok());
+  synced_ = acknowledged_;
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/false));
+}
+
+std::string PrepName(
+    const ::testing::TestParamInfo<std::tuple<PrepStep, Errno>>& info) {
+  static const char* const kSteps[] = {"Allocate", "ZeroFill", "Sync",
+                                       "SyncDir"};
+  return std::string(kSteps[static_cast<int>(std::get<0>(info.param))]) +
+         (std::get<1>(info.param) == Errno::kEIO ? "EIO" : "ENOSPC");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Steps, PreparationFaultTest,
+    ::testing::Combine(::testing::Values(PrepStep::kAllocate,
+                                         PrepStep::kZeroFill, PrepStep::kSync,
+                                         PrepStep::kSyncDir),
+                       ::testing::Values(Errno::kEIO, Errno::kENOSPC)),
+    PrepName);
+
+// ---- Renames and directory syncs ----------------------------------------
+
+// A free segment that cannot be renamed for reuse: a new file is made.
+TEST_F(EngineFaultTest, RecyclingRenameFailureFallsBackToANewFile) {
+  LogOptions options = SmallSegments();
+  options.recycle_segments = 4;
+  SetUpLog(options);
+  Churn();
+  ASSERT_TRUE(log_->Housekeep().ok());
+  const LogStats before = log_->GetStats();
+  ASSERT_GT(before.segments_reclaimed, 0u);
+  storage_.InjectFault(FaultOp::kRename, ".free", Injected(Errno::kEIO));
+  FillHead(1000);
+  ASSERT_TRUE(AppendA(Pattern(3000, 1)).ok());
+  const LogStats after = log_->GetStats();
+  EXPECT_EQ(before.segments_recycled, after.segments_recycled);
+  EXPECT_GT(after.segments_created, before.segments_created);
+  ASSERT_TRUE(log_->Sync(id_).ok());
+  synced_ = acknowledged_;
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/true));
+}
+
+// Reclaiming fails at the rename or at the directory sync after it: the
+// housekeeping call fails, the log does not, and reclaiming resumes once
+// the fault has passed.
+class ReclaimFaultTest : public EngineFaultTest,
+                         public ::testing::WithParamInterface<FaultOp> {};
+
+TEST_P(ReclaimFaultTest, IsRetried) {
+  const FaultOp op = GetParam();
+  {
+    SetUpLog();
+    Churn();
+    storage_.InjectFault(op, testing::kLogDir, Injected(Errno::kEIO));
+    EXPECT_EQ(Injected(Errno::kEIO).ToString(),
+              log_->Housekeep().ToString());
+    storage_.ClearFaults();
+    // Not sticky.
+    ASSERT_TRUE(AppendA("after the fault").ok());
+    ASSERT_TRUE(log_->Sync(id_).ok());
+    synced_ = acknowledged_;
+    ASSERT_TRUE(log_->Housekeep().ok());
+    EXPECT_LE(log_->GetStats().active_segments, 2u)
+        << "reclaiming did not resume";
+    ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/true));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, ReclaimFaultTest,
+                         ::testing::Values(FaultOp::kRename,
+                                           FaultOp::kSyncDir),
+                         [](const ::testing::TestParamInfo<FaultOp>& info) {
+                           return std::string(info.param == FaultOp::kRename
+                                                  ? "Rename"
+                                                  : "SyncDir");
+                         });
+
+// Recovery sets aside segments it does not use by renaming them; when that
+// fails, Open fails with the error and a later Open succeeds.
+TEST_F(EngineFaultTest, RecoveryRenameFailureFailsOpen) {
+  SetUpLog();
+  log_.reset();
+  // A prepared segment never used (a crash after preparing it).
+  const uint64_t unused = NextSegmentId();
+  std::unique_ptr<StorageFile> file;
+  ASSERT_TRUE(storage_.OpenFile(SegmentPath(unused), true, &file).ok());
+  const std::string zeros(kMinSegmentSize, '\0');
+  ASSERT_TRUE(file->Write(0, zeros.data(), zeros.size()).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(storage_.SyncDir(testing::kLogDir).ok());
+
+  storage_.InjectFault(FaultOp::kRename, SegmentFileName(unused),
+                       Injected(Errno::kENOSPC));
+  IOStatus s = Reopen(SmallSegments());
+  EXPECT_EQ(Injected(Errno::kENOSPC).ToString(), s.ToString());
+  EXPECT_TRUE(s.IsNoSpace());
+  ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/false));
+}
+
+}  // namespace
+}  // namespace segwal

@@ -1,0 +1,565 @@
+// Recovery from damaged logs, one test per damage path (leveldb log_test
+// style): write known data, close, break chosen bytes of the segment files,
+// reopen, and check both what survives (the exact bytes of every logical
+// file) and what recovery reports (segment, offset, reason).
+#include "env/recovery.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "env/crc32c.h"
+#include "env/log.h"
+#include "tests/support/log_fixture.h"
+
+namespace segwal {
+namespace {
+
+using testing::CrashMode;
+using testing::FrameAt;
+using testing::FramesIn;
+using testing::HeaderOf;
+using testing::LogFixture;
+using testing::Pattern;
+using testing::ReadAll;
+using testing::SmallSegments;
+
+using Files = std::map<std::string, std::string>;
+
+constexpr RecoveryMode kAllModes[] = {
+    RecoveryMode::kTolerateCorruptedTailRecords,
+    RecoveryMode::kAbsoluteConsistency, RecoveryMode::kPointInTimeRecovery,
+    RecoveryMode::kSkipAnyCorruptedRecords};
+
+LogOptions WithMode(RecoveryMode mode) {
+  LogOptions options = SmallSegments();
+  options.recovery_mode = mode;
+  return options;
+}
+
+std::string Where(uint64_t segment_id, uint64_t offset) {
+  return "segment " + std::to_string(segment_id) + " offset " +
+         std::to_string(offset);
+}
+
+class RecoveryTest : public LogFixture {
+ protected:
+  struct Write {
+    std::string name;
+    std::string data;
+  };
+
+  // Creates a.log, b.log and c.log and appends `chunk` bytes to each in
+  // `rounds` rounds, syncing after every round, so that every frame of a
+  // round carries a durable mark past the frames of the round before.
+  // With the defaults the log spans three segments, the last holding
+  // several rounds. Closes the log.
+  void WriteLog(int rounds = 45, size_t chunk = 1000) {
+    Open();
+    for (const char* name : {"a.log", "b.log", "c.log"}) {
+      names_by_id_[Create(name)] = name;
+    }
+    for (int round = 0; round < rounds; ++round) {
+      for (const char* name : {"a.log", "b.log", "c.log"}) {
+        Write w{name, Pattern(chunk, static_cast<uint32_t>(writes_.size()))};
+        Append(w.name, w.data);
+        writes_.push_back(std::move(w));
+      }
+      ASSERT_TRUE(log_->SyncAll().ok());
+    }
+    log_.reset();
+  }
+
+  // The files after the first k writes.
+  Files StateAfter(size_t k) const {
+    Files files{{"a.log", ""}, {"b.log", ""}, {"c.log", ""}};
+    for (size_t i = 0; i < k; ++i) files[writes_[i].name] += writes_[i].data;
+    return files;
+  }
+  Files FullState() const { return StateAfter(writes_.size()); }
+
+  // The index of the write a data frame carries.
+  size_t WriteOf(const FrameHeader& h) const {
+    const std::string& name = names_by_id_.at(h.file_id);
+    uint64_t offset = 0;
+    for (size_t i = 0; i < writes_.size(); ++i) {
+      if (writes_[i].name != name) continue;
+      if (offset == h.offset) return i;
+      offset += writes_[i].data.size();
+    }
+    ADD_FAILURE() << "no write at " << name << ":" << h.offset;
+    return 0;
+  }
+
+  // Data frames of a segment, in order.
+  std::vector<FrameAt> DataFrames(uint64_t segment_id) {
+    std::vector<FrameAt> out;
+    for (const FrameAt& f : FramesIn(SegmentImage(segment_id))) {
+      if (f.header.type == static_cast<uint8_t>(FrameType::kData)) {
+        out.push_back(f);
+      }
+    }
+    return out;
+  }
+
+  // A data frame in the middle of a segment. In the newest segment a later
+  // frame records the chosen one as durable: damage to it is not a torn
+  // tail.
+  FrameAt MiddleFrame(uint64_t segment_id) {
+    const std::vector<FrameAt> frames = DataFrames(segment_id);
+    EXPECT_GE(frames.size(), 6u) << "segment " << segment_id;
+    if (frames.empty()) return FrameAt();
+    const FrameAt middle = frames[frames.size() / 2];
+    bool covered = false;
+    for (const FrameAt& f : frames) {
+      covered |= f.header.durable_mark > middle.offset;
+    }
+    EXPECT_TRUE(covered);
+    return middle;
+  }
+
+  void ExpectFiles(const Files& want) {
+    ASSERT_NE(nullptr, log_) << "the log is not open";
+    std::vector<FileInfo> list = log_->List();
+    ASSERT_EQ(want.size(), list.size());
+    for (const auto& [name, bytes] : want) {
+      const std::string got = ReadAll(log_.get(), name);
+      ASSERT_EQ(bytes.size(), got.size()) << name;
+      EXPECT_TRUE(bytes == got) << name << " differs";
+    }
+  }
+
+  // After recovery in some mode: new appends survive a reopen in the same
+  // mode, and the log now opens in the strictest mode too.
+  void ExpectUsableAfterRepair(RecoveryMode mode, Files want) {
+    Append("a.log", "appended after recovery");
+    want["a.log"] += "appended after recovery";
+    ASSERT_TRUE(log_->SyncAll().ok());
+    Open(WithMode(mode));
+    ExpectFiles(want);
+  }
+
+  std::map<uint64_t, std::string> names_by_id_;
+  std::vector<Write> writes_;
+};
+
+// ---- Damage in the middle of the log, in every recovery mode --------------
+
+enum class Part { kFrameHeader, kPayload, kChecksumField };
+enum class Place { kSealedSegment, kNewestSegment };
+
+class MidLogDamageTest
+    : public RecoveryTest,
+      public ::testing::WithParamInterface<std::tuple<Place, Part>> {};
+
+TEST_P(MidLogDamageTest, EachModeDoesWhatItSays) {
+  const auto [place, part] = GetParam();
+  WriteLog();
+  const std::vector<uint64_t> ids = SegmentIds();
+  ASSERT_EQ(3u, ids.size());
+  const uint64_t segment =
+      place == Place::kSealedSegment ? ids[1] : ids.back();
+  const FrameAt frame = MiddleFrame(segment);
+  const size_t write = WriteOf(frame.header);
+  const uint64_t at = frame.offset + (part == Part::kFrameHeader ? 17
+                                      : part == Part::kPayload  ? 40 + 123
+                                                                : 1);
+  FlipByte(SegmentPath(segment), at);
+  const DirImage damaged = SaveDir();
+
+  for (RecoveryMode mode : kAllModes) {
+    SCOPED_TRACE(RecoveryModeName(mode));
+    RestoreDir(damaged);
+    IOStatus s = Reopen(WithMode(mode));
+    switch (mode) {
+      case RecoveryMode::kTolerateCorruptedTailRecords:
+      case RecoveryMode::kAbsoluteConsistency:
+        ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+        EXPECT_NE(std::string::npos,
+                  s.ToString().find(Where(segment, frame.offset)))
+            << s.ToString();
+        EXPECT_NE(std::string::npos,
+                  s.ToString().find(part == Part::kPayload
+                                        ? "payload checksum mismatch"
+                                        : "frame header checksum mismatch"))
+            << s.ToString();
+        break;
+      case RecoveryMode::kPointInTimeRecovery: {
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        ASSERT_EQ(1u, info_.damages.size()) << info_.ToString();
+        EXPECT_EQ(segment, info_.damages[0].segment_id);
+        EXPECT_EQ(frame.offset, info_.damages[0].offset);
+        EXPECT_NE(std::string::npos,
+                  info_.damages[0].ToString().find(
+                      Where(segment, frame.offset)));
+        const Files prefix = StateAfter(write);
+        ExpectFiles(prefix);
+        // Recovery made its cut durable: the same again, no new damage.
+        Open(WithMode(mode));
+        EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+        ExpectFiles(prefix);
+        ExpectUsableAfterRepair(RecoveryMode::kTolerateCorruptedTailRecords,
+                                prefix);
+        break;
+      }
+      case RecoveryMode::kSkipAnyCorruptedRecords: {
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        ASSERT_GE(info_.damages.size(), 1u) << info_.ToString();
+        EXPECT_EQ(segment, info_.damages[0].segment_id);
+        EXPECT_EQ(frame.offset, info_.damages[0].offset);
+        // The damaged frame's bytes read as zeros; every other byte,
+        // before and after it, is there.
+        Files want = FullState();
+        std::string& file = want[writes_[write].name];
+        file.replace(frame.header.offset, frame.header.raw_len,
+                     std::string(frame.header.raw_len, '\0'));
+        ExpectFiles(want);
+        Open(WithMode(mode));
+        ExpectFiles(want);
+        ExpectUsableAfterRepair(mode, want);
+        break;
+      }
+    }
+  }
+}
+
+std::string DamageName(
+    const ::testing::TestParamInfo<std::tuple<Place, Part>>& info) {
+  static const char* const kParts[] = {"FrameHeader", "Payload",
+                                       "ChecksumField"};
+  return std::string(std::get<0>(info.param) == Place::kSealedSegment
+                         ? "Sealed"
+                         : "Newest") +
+         kParts[static_cast<int>(std::get<1>(info.param))];
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Damage, MidLogDamageTest,
+    ::testing::Combine(::testing::Values(Place::kSealedSegment,
+                                         Place::kNewestSegment),
+                       ::testing::Values(Part::kFrameHeader, Part::kPayload,
+                                         Part::kChecksumField)),
+    DamageName);
+
+// ---- The tail --------------------------------------------------------------
+
+// The last frame cut at every byte: the file is exactly the earlier frames'
+// bytes until the payload is whole. A frame whose header checks out but
+// whose payload is cut is a torn tail; a header cut short is no longer
+// recognisable as ours (it reads like stale bytes) and simply ends the log.
+TEST_F(RecoveryTest, LastFrameCutAtEveryOffset) {
+  WriteLog(/*rounds=*/3, /*chunk=*/300);
+  const uint64_t head = SegmentIds().back();
+  const FrameAt last = FramesIn(SegmentImage(head)).back();
+  ASSERT_EQ(static_cast<uint8_t>(FrameType::kData), last.header.type);
+  ASSERT_EQ(writes_.size() - 1, WriteOf(last.header));
+  const uint64_t whole = kFrameHeaderSize + last.header.stored_len;
+  const uint64_t footprint = FrameFootprint(last.header.stored_len);
+  const DirImage intact = SaveDir();
+
+  for (uint64_t cut = 0; cut <= footprint; ++cut) {
+    SCOPED_TRACE("cut " + std::to_string(cut));
+    RestoreDir(intact);
+    storage_.SetSize(SegmentPath(head), last.offset + cut);
+    Open();
+    EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+    if (cut >= whole) {
+      ExpectFiles(FullState());
+      EXPECT_FALSE(info_.torn_tail);
+      continue;
+    }
+    ExpectFiles(StateAfter(writes_.size() - 1));
+    const bool torn = cut >= kFrameHeaderSize;
+    EXPECT_EQ(torn, info_.torn_tail);
+    EXPECT_EQ(torn ? footprint : 0, info_.bytes_cut);
+    if (cut % 97 == 0) {
+      ExpectUsableAfterRepair(RecoveryMode::kTolerateCorruptedTailRecords,
+                              StateAfter(writes_.size() - 1));
+    }
+  }
+}
+
+// kAbsoluteConsistency refuses a torn frame of ours at the tail; every other
+// mode cuts it.
+TEST_F(RecoveryTest, TornFrameAtTheTailByMode) {
+  WriteLog(/*rounds=*/3, /*chunk=*/300);
+  const uint64_t head = SegmentIds().back();
+  const FrameAt last = FramesIn(SegmentImage(head)).back();
+  storage_.SetSize(SegmentPath(head), last.offset + kFrameHeaderSize + 100);
+  const DirImage torn = SaveDir();
+  for (RecoveryMode mode : kAllModes) {
+    SCOPED_TRACE(RecoveryModeName(mode));
+    RestoreDir(torn);
+    IOStatus s = Reopen(WithMode(mode));
+    if (mode == RecoveryMode::kAbsoluteConsistency) {
+      ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+      EXPECT_NE(std::string::npos,
+                s.ToString().find(Where(head, last.offset)))
+          << s.ToString();
+      EXPECT_NE(std::string::npos, s.ToString().find("torn frame"))
+          << s.ToString();
+      continue;
+    }
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(info_.torn_tail);
+    EXPECT_EQ(FrameFootprint(last.header.stored_len), info_.bytes_cut);
+    EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+    ExpectFiles(StateAfter(writes_.size() - 1));
+  }
+}
+
+// A sector of zeros where the last frame was: the frames it touches are a
+// torn tail (nothing later says they were durable), earlier ones survive.
+TEST_F(RecoveryTest, ZeroedTailSector) {
+  WriteLog(/*rounds=*/6, /*chunk=*/300);
+  const uint64_t head = SegmentIds().back();
+  const std::vector<FrameAt> frames = FramesIn(SegmentImage(head));
+  const uint64_t sector =
+      frames.back().offset / testing::MemStorage::kSectorSize *
+      testing::MemStorage::kSectorSize;
+  storage_.Corrupt(SegmentPath(head), sector,
+                   std::string(testing::MemStorage::kSectorSize, '\0'));
+  // The first frame the zeros touch, and whether its header survived.
+  size_t first = 0;
+  while (frames[first].offset + FrameFootprint(frames[first].header.stored_len) <=
+         sector) {
+    ++first;
+  }
+  ASSERT_EQ(static_cast<uint8_t>(FrameType::kData),
+            frames[first].header.type);
+  const bool header_survived =
+      frames[first].offset + kFrameHeaderSize <= sector;
+
+  Open();
+  EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+  EXPECT_EQ(header_survived, info_.torn_tail);
+  ExpectFiles(StateAfter(WriteOf(frames[first].header)));
+  ExpectUsableAfterRepair(RecoveryMode::kTolerateCorruptedTailRecords,
+                          StateAfter(WriteOf(frames[first].header)));
+}
+
+// Garbage after the last frame is not a frame: the log ends where it did.
+TEST_F(RecoveryTest, GarbageAfterTheTail) {
+  WriteLog(/*rounds=*/6, /*chunk=*/300);
+  const uint64_t head = SegmentIds().back();
+  const FrameAt last = FramesIn(SegmentImage(head)).back();
+  const uint64_t end = last.offset + FrameFootprint(last.header.stored_len);
+  storage_.Corrupt(SegmentPath(head), end, testing::RandomBytes(3000, 5));
+  for (RecoveryMode mode : kAllModes) {
+    SCOPED_TRACE(RecoveryModeName(mode));
+    Open(WithMode(mode));
+    EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+    ExpectFiles(FullState());
+  }
+  ExpectUsableAfterRepair(RecoveryMode::kAbsoluteConsistency, FullState());
+}
+
+// Frames left in a recycled segment by its previous life never validate:
+// deleted files stay deleted and their bytes never resurface, even where
+// new files reuse the old names.
+TEST_F(RecoveryTest, StaleFramesInRecycledSegmentsNeverReplay) {
+  LogOptions options = SmallSegments();
+  options.recycle_segments = 8;
+  Open(options);
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = "wal" + std::to_string(i % 3) + ".log";
+    Create(name);
+    Append(name, Pattern(20000, i));
+    Append(name, Pattern(20000, 100 + i));
+    ASSERT_TRUE(log_->Delete(name).ok());
+    ASSERT_TRUE(log_->SyncAll().ok());
+    ASSERT_TRUE(log_->Housekeep().ok());
+  }
+  // Enough dead segments that the rotations below all recycle.
+  Create("filler.log");
+  Append("filler.log", Pattern(250000, 77));
+  ASSERT_TRUE(log_->Delete("filler.log").ok());
+  ASSERT_TRUE(log_->SyncAll().ok());
+  ASSERT_TRUE(log_->Housekeep().ok());
+  ASSERT_GT(log_->GetStats().segments_reclaimed, 6u);
+  // New files under the old names, in recycled segments.
+  Files want;
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "wal" + std::to_string(i) + ".log";
+    Create(name);
+    Append(name, "fresh " + name);
+    want[name] = "fresh " + name;
+  }
+  Create("big.log");
+  want["big.log"] = Pattern(70000, 999);
+  Append("big.log", want["big.log"]);
+  ASSERT_TRUE(log_->SyncAll().ok());
+  Append("big.log", "unsynced");
+  const LogStats stats = log_->GetStats();
+  ASSERT_GT(stats.segments_recycled, 0u);
+  // The newest segment is a recycled one: past its frames lie the frames of
+  // its previous life.
+  const uint64_t head = SegmentIds().back();
+  const std::string image = SegmentImage(head);
+  const FrameAt last = FramesIn(image).back();
+  const uint64_t end = last.offset + FrameFootprint(last.header.stored_len);
+  ASSERT_NE(std::string::npos, image.find_first_not_of('\0', end))
+      << "segment " << head << " was not recycled";
+
+  std::mt19937_64 rng(1);
+  Crash(CrashMode::kDropUnsynced, &rng);
+  Open(options);
+  EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+  ExpectFiles(want);
+  // And again after a clean reopen.
+  Open(options);
+  ExpectFiles(want);
+}
+
+// ---- Segments --------------------------------------------------------------
+
+TEST_F(RecoveryTest, MissingSegmentInTheMiddle) {
+  WriteLog();
+  const std::vector<uint64_t> ids = SegmentIds();
+  ASSERT_EQ(3u, ids.size());
+  const size_t first_lost = WriteOf(DataFrames(ids[1]).front().header);
+  const size_t last_lost = WriteOf(DataFrames(ids[1]).back().header);
+  ASSERT_TRUE(storage_.Remove(SegmentPath(ids[1])).ok());
+  const DirImage damaged = SaveDir();
+  const std::string missing =
+      "segment " + std::to_string(ids[1]) + " is missing";
+
+  for (RecoveryMode mode : kAllModes) {
+    SCOPED_TRACE(RecoveryModeName(mode));
+    RestoreDir(damaged);
+    IOStatus s = Reopen(WithMode(mode));
+    if (mode == RecoveryMode::kTolerateCorruptedTailRecords ||
+        mode == RecoveryMode::kAbsoluteConsistency) {
+      ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+      EXPECT_NE(std::string::npos, s.ToString().find(missing))
+          << s.ToString();
+      continue;
+    }
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_GE(info_.damages.size(), 1u);
+    EXPECT_NE(std::string::npos, info_.damages[0].reason.find(missing))
+        << info_.ToString();
+    if (mode == RecoveryMode::kPointInTimeRecovery) {
+      ExpectFiles(StateAfter(first_lost));
+      Open(WithMode(mode));
+      ExpectFiles(StateAfter(first_lost));
+      ExpectUsableAfterRepair(RecoveryMode::kTolerateCorruptedTailRecords,
+                              StateAfter(first_lost));
+    } else {
+      // The lost segment's bytes read as zeros, all others are there.
+      Files want = FullState();
+      std::map<std::string, uint64_t> offset;
+      for (size_t i = 0; i < writes_.size(); ++i) {
+        const std::string& name = writes_[i].name;
+        if (i >= first_lost && i <= last_lost) {
+          want[name].replace(offset[name], writes_[i].data.size(),
+                             std::string(writes_[i].data.size(), '\0'));
+        }
+        offset[name] += writes_[i].data.size();
+      }
+      ExpectFiles(want);
+      Open(WithMode(mode));
+      ExpectFiles(want);
+    }
+  }
+}
+
+class BadSegmentHeaderTest : public RecoveryTest,
+                             public ::testing::WithParamInterface<Place> {};
+
+TEST_P(BadSegmentHeaderTest, ReportedWithTheSegment) {
+  WriteLog();
+  const std::vector<uint64_t> ids = SegmentIds();
+  const uint64_t segment =
+      GetParam() == Place::kSealedSegment ? ids[1] : ids.back();
+  const size_t first_lost = WriteOf(DataFrames(segment).front().header);
+  FlipByte(SegmentPath(segment), 30);  // inside the log uid
+  const DirImage damaged = SaveDir();
+
+  RestoreDir(damaged);
+  IOStatus s = Reopen(WithMode(RecoveryMode::kTolerateCorruptedTailRecords));
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find(Where(segment, 0)))
+      << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("header checksum mismatch"))
+      << s.ToString();
+
+  RestoreDir(damaged);
+  ASSERT_TRUE(Reopen(WithMode(RecoveryMode::kPointInTimeRecovery)).ok());
+  ASSERT_GE(info_.damages.size(), 1u);
+  EXPECT_EQ(segment, info_.damages[0].segment_id);
+  ExpectFiles(StateAfter(first_lost));
+  // The damaged segment (and any after it) is set aside, not reused.
+  EXPECT_FALSE(storage_.Contents(SegmentPath(segment) + ".quarantined").empty());
+  Open(WithMode(RecoveryMode::kPointInTimeRecovery));
+  ExpectFiles(StateAfter(first_lost));
+  ExpectUsableAfterRepair(RecoveryMode::kTolerateCorruptedTailRecords,
+                          StateAfter(first_lost));
+}
+
+INSTANTIATE_TEST_SUITE_P(Segments, BadSegmentHeaderTest,
+                         ::testing::Values(Place::kSealedSegment,
+                                           Place::kNewestSegment),
+                         [](const ::testing::TestParamInfo<Place>& info) {
+                           return info.param == Place::kSealedSegment
+                                      ? "Sealed"
+                                      : "Newest";
+                         });
+
+TEST_F(RecoveryTest, UnknownFormatVersionIsNotSupported) {
+  WriteLog(/*rounds=*/2);
+  const uint64_t segment = SegmentIds().back();
+  std::string header = SegmentImage(segment).substr(0, kSegmentHeaderSize);
+  PutFixed32(&header[8], kFormatVersion + 1);
+  PutFixed32(&header[60], crc32c::Mask(crc32c::Value(header.data(), 60)));
+  storage_.Corrupt(SegmentPath(segment), 0, header);
+  for (RecoveryMode mode : kAllModes) {
+    IOStatus s = Reopen(WithMode(mode));
+    ASSERT_TRUE(s.IsNotSupported()) << s.ToString();
+    EXPECT_NE(std::string::npos,
+              s.ToString().find("format version " +
+                                std::to_string(kFormatVersion + 1)))
+        << s.ToString();
+  }
+}
+
+// A length field of almost 4 GiB under a valid header checksum: reported
+// as damage at its place, without allocating or reading what it claims.
+TEST_F(RecoveryTest, AbsurdLengthField) {
+  WriteLog();
+  const std::vector<uint64_t> ids = SegmentIds();
+  const DirImage intact = SaveDir();
+  for (Place place : {Place::kSealedSegment, Place::kNewestSegment}) {
+    SCOPED_TRACE(place == Place::kSealedSegment ? "sealed" : "newest");
+    RestoreDir(intact);
+    const uint64_t segment =
+        place == Place::kSealedSegment ? ids[1] : ids.back();
+    const std::string image = SegmentImage(segment);
+    const FrameAt frame = MiddleFrame(segment);
+    const uint32_t seed = SegmentSeed(HeaderOf(image).log_uid, segment);
+    std::string header = image.substr(frame.offset, kFrameHeaderSize);
+    PutFixed32(&header[4], 0xFFFFFFF0u);
+    PutFixed32(&header[0], crc32c::Mask(crc32c::Extend(
+                               seed, header.data() + 4, kFrameHeaderSize - 4)));
+    storage_.Corrupt(SegmentPath(segment), frame.offset, header);
+
+    IOStatus s = Reopen(SmallSegments());
+    ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(std::string::npos,
+              s.ToString().find(Where(segment, frame.offset)))
+        << s.ToString();
+    EXPECT_NE(std::string::npos, s.ToString().find("frame length 4294967280"))
+        << s.ToString();
+    storage_.Corrupt(SegmentPath(segment), frame.offset,
+                     image.substr(frame.offset, kFrameHeaderSize));
+    Open();
+    ExpectFiles(FullState());
+    log_.reset();
+  }
+}
+
+}  // namespace
+}  // namespace segwal
