@@ -7,6 +7,8 @@
 #   make rocksdb-source fetch RocksDB's Debian source package
 #   make db_stress      RocksDB's db_stress with libsegwal.so linked in
 #   make db_bench_src   RocksDB's db_bench (from source) with libsegwal.so linked in
+#   make crash-test     RocksDB's db_crashtest.py with the WAL in segwal
+#                       (DURATION=seconds MODE=blackbox|whitebox OPTIONS=...)
 #   make clean          remove build outputs (keeps the fetched RocksDB source)
 #   make distclean      remove $(BUILD_DIR) entirely
 
@@ -31,7 +33,7 @@ TOOL_BUILD        = db_bench_ext/build-rocksdb-tool.sh --src $(ROCKSDB_SRC) \
                     --segwal $(LIBSEGWAL) --jobs $(JOBS)
 
 .PHONY: all build configure deps check unit-tests bench rocksdb-source \
-        db_stress db_bench_src clean distclean
+        db_stress db_bench_src crash-test clean distclean
 
 all: build
 
@@ -88,6 +90,17 @@ db_bench_src: build rocksdb-source
 	$(TOOL_BUILD) --out $(BUILD_DIR)/db_bench --objdir $(BUILD_DIR)/rocksdb-tools/db_bench db_bench
 	@$(BUILD_DIR)/db_bench --help 2>&1 | grep -q -- '-fs_uri' \
 	  || { echo "$(BUILD_DIR)/db_bench --help does not run" >&2; exit 1; }
+
+# RocksDB's own crash test, db_stress's WAL in a shared segwal log.
+DURATION ?= 180
+INTERVAL ?= 30
+MODE     ?= blackbox
+OPTIONS  ?=
+crash-test: db_stress
+	tests/crash/crash_test.sh --db-stress $(BUILD_DIR)/db_stress \
+	  --crashtest $(ROCKSDB_SRC)/tools/db_crashtest.py --mode $(MODE) \
+	  --duration $(DURATION) --interval $(INTERVAL) --options "$(OPTIONS)" \
+	  --work-dir $(abspath $(BUILD_DIR))/crash-work
 
 clean:
 	@if [ -d $(BUILD_DIR) ]; then \

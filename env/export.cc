@@ -1,0 +1,93 @@
+#include "env/export.h"
+
+#include "env/log.h"
+#include "env/log_registry.h"
+#include "env/storage.h"
+#include "env/wal_path.h"
+#include "rocksdb/file_system.h"
+
+namespace segwal {
+namespace {
+
+constexpr size_t kCopyBufferSize = 1 << 20;
+constexpr char kTempSuffix[] = ".segwal-export";
+
+using rocksdb::FileOptions;
+using rocksdb::FileSystem;
+using rocksdb::IOOptions;
+
+IOStatus WritePlainCopy(Log* log, const FileInfo& info,
+                        const std::string& path) {
+  FileSystem* fs = FileSystem::Default().get();
+  const std::string temp = path + kTempSuffix;
+  uint64_t handle = 0;
+  IOStatus s = log->OpenHandle(info.name, &handle);
+  if (!s.ok()) return s;
+  std::unique_ptr<rocksdb::FSWritableFile> out;
+  s = fs->NewWritableFile(temp, FileOptions(), &out, nullptr);
+  ReadCache cache;
+  std::string buffer(kCopyBufferSize, '\0');
+  for (uint64_t offset = 0; s.ok();) {
+    size_t got = 0;
+    s = log->Read(handle, offset, buffer.size(), &buffer[0], &got, &cache);
+    if (!s.ok() || got == 0) break;
+    s = out->Append(Slice(buffer.data(), got), IOOptions(), nullptr);
+    offset += got;
+  }
+  log->CloseHandle(handle);
+  if (s.ok()) s = out->Fsync(IOOptions(), nullptr);
+  if (out != nullptr) {
+    IOStatus c = out->Close(IOOptions(), nullptr);
+    if (s.ok()) s = c;
+  }
+  if (s.ok()) s = fs->RenameFile(temp, path, IOOptions(), nullptr);
+  if (!s.ok()) {
+    fs->DeleteFile(temp, IOOptions(), nullptr).PermitUncheckedError();
+    return IOStatus::IOError("segwal export of " + path + ": " + s.ToString());
+  }
+  std::unique_ptr<rocksdb::FSDirectory> dir;
+  s = fs->NewDirectory(DirName(path), IOOptions(), &dir, nullptr);
+  if (s.ok()) s = dir->Fsync(IOOptions(), nullptr);
+  return s;
+}
+
+}  // namespace
+
+IOStatus ExportLogicalWals(const std::string& wal_dir,
+                           const SegWalOptions& options,
+                           std::vector<std::string>* exported) {
+  if (exported != nullptr) exported->clear();
+  Storage* storage = PosixStorage();
+  const std::string dir = NormalizePath(wal_dir);
+  const bool shared = !options.log_dir.empty();
+  const std::string log_dir =
+      shared ? NormalizePath(options.log_dir) : JoinPath(dir, kLogSubdir);
+  IOStatus s = storage->FileExists(log_dir);
+  if (s.IsNotFound()) return IOStatus::OK();  // nothing was ever logical
+  if (!s.ok()) return s;
+
+  std::shared_ptr<Log> log;
+  s = LogRegistry::Get()->Acquire(storage, log_dir, options.log, &log);
+  if (!s.ok()) return s;
+  for (const FileInfo& info : log->List()) {
+    const std::string path = shared ? info.name : JoinPath(dir, info.name);
+    if (!IsWalFileName(path) || WalOwnerDir(path) != dir) continue;
+    s = WritePlainCopy(log.get(), info, path);
+    if (s.ok()) s = log->Delete(info.name);
+    if (!s.ok()) return s;
+    if (exported != nullptr) exported->push_back(path);
+  }
+  s = log->SyncAll();
+  if (!s.ok()) return s;
+  const bool empty = log->List().empty();
+  log.reset();
+  if (!shared && empty) {
+    // Removed only if no one else in this process has it open.
+    IOStatus destroyed = LogRegistry::Get()->WithNoneOpenUnder(
+        log_dir, [&] { return Log::Destroy(storage, log_dir); });
+    destroyed.PermitUncheckedError();
+  }
+  return IOStatus::OK();
+}
+
+}  // namespace segwal

@@ -1,0 +1,822 @@
+#include "env/segwal_fs.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "env/log.h"
+#include "env/log_registry.h"
+#include "env/storage.h"
+#include "env/wal_files.h"
+#include "env/wal_path.h"
+
+namespace segwal {
+
+using rocksdb::FileAttributes;
+using rocksdb::FileOptions;
+using rocksdb::FSDirectory;
+using rocksdb::FSRandomAccessFile;
+using rocksdb::FSRandomRWFile;
+using rocksdb::FSSequentialFile;
+using rocksdb::FSWritableFile;
+using rocksdb::IODebugContext;
+using rocksdb::IOOptions;
+
+namespace {
+
+constexpr size_t kCopyBufferSize = 1 << 20;
+
+// Where a WAL path lives: its log and its name in that log.
+struct WalLocation {
+  std::string path;     // normalized
+  std::string owner;    // owner directory
+  std::string log_dir;  // the directory of the log serving it
+  std::string name;     // logical name in that log
+};
+
+}  // namespace
+
+struct SegWalFileSystem::Impl {
+  explicit Impl(SegWalFileSystem* fs) : fs(fs) {}
+
+  SegWalFileSystem* const fs;
+  std::weak_ptr<Impl> self;
+  Storage* const storage = PosixStorage();
+  std::mutex mu;
+  // Logs this FileSystem has opened, by log directory; see OnWriterClose
+  // for when one is let go (also: its directory removed or moved, or the
+  // FileSystem destroyed).
+  std::map<std::string, std::shared_ptr<Log>> logs;
+
+  bool shared_log() const { return !fs->options_.log_dir.empty(); }
+  std::string SharedLogDir() const {
+    return NormalizePath(fs->options_.log_dir);
+  }
+
+  // The log directory serving WAL owner directory `owner`.
+  std::string LogDirFor(const std::string& owner) const {
+    return shared_log() ? SharedLogDir() : JoinPath(owner, kLogSubdir);
+  }
+
+  bool Locate(const std::string& fname, WalLocation* where) const {
+    if (!IsWalFileName(fname)) return false;
+    where->path = NormalizePath(fname);
+    where->owner = WalOwnerDir(where->path);
+    where->log_dir = LogDirFor(where->owner);
+    if (shared_log()) {
+      where->name = where->path;
+    } else {
+      const size_t skip = where->owner == "/" ? 1 : where->owner.size() + 1;
+      where->name = where->path.substr(skip);
+    }
+    return true;
+  }
+
+  // The log in `log_dir`. With create false, a log directory that does not
+  // exist yields *log == nullptr (no logical files there) rather than a new
+  // log.
+  IOStatus GetLog(const std::string& log_dir, bool create,
+                  std::shared_ptr<Log>* log) {
+    {
+      std::lock_guard<std::mutex> guard(mu);
+      auto it = logs.find(log_dir);
+      if (it != logs.end()) {
+        *log = it->second;
+        return IOStatus::OK();
+      }
+    }
+    log->reset();
+    if (!create) {
+      IOStatus e = storage->FileExists(log_dir);
+      if (e.IsNotFound()) return IOStatus::OK();
+      if (!e.ok()) return e;
+    }
+    std::shared_ptr<Log> acquired;
+    IOStatus s = LogRegistry::Get()->Acquire(storage, log_dir,
+                                             fs->options_.log, &acquired);
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> guard(mu);
+    *log = logs.emplace(log_dir, std::move(acquired)).first->second;
+    return IOStatus::OK();
+  }
+
+  // Finds the logical file at `where`; false (and *log may be null) if
+  // there is none.
+  IOStatus FindLogical(const WalLocation& where, std::shared_ptr<Log>* log,
+                       FileInfo* info, bool* found) {
+    *found = false;
+    IOStatus s = GetLog(where.log_dir, /*create=*/false, log);
+    if (!s.ok()) return AnnotatePath(s, where.path);
+    if (*log != nullptr) *found = (*log)->Lookup(where.name, info);
+    return IOStatus::OK();
+  }
+
+  // Drops this FileSystem's references to logs at or beneath `dir`, so the
+  // registry can close them.
+  void ForgetLogsUnder(const std::string& dir) {
+    std::vector<std::shared_ptr<Log>> dropped;
+    {
+      std::lock_guard<std::mutex> guard(mu);
+      for (auto it = logs.begin(); it != logs.end();) {
+        if (IsUnder(it->first, dir)) {
+          dropped.push_back(std::move(it->second));
+          it = logs.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    // The logs close here, outside mu.
+  }
+
+  // Closes the log in `log_dir` if this FileSystem's reference is its last
+  // one here (no file open on it).
+  void ReleaseIfIdle(const std::string& log_dir) {
+    std::shared_ptr<Log> idle;
+    std::lock_guard<std::mutex> guard(mu);
+    auto it = logs.find(log_dir);
+    if (it != logs.end() && it->second.use_count() == 1) {
+      idle = std::move(it->second);
+      logs.erase(it);
+    }
+    // Dropped (and closed) after the guard: `idle` is destroyed first.
+  }
+
+  // A log stays open while files are open on it. When the last writer
+  // created by NewWritableFile/ReuseWritableFile closes (a DB closing, a
+  // checkpoint or backup copy finished) and nothing else holds it, it
+  // closes: its lock is free for other processes and no thread or
+  // preallocated segment lingers for a directory no one uses. Readers and
+  // reopened writers do not close it: a DB's open reads its WALs one by one
+  // and reopens the last one to truncate it, and every Log::Open costs a
+  // recovery scan and a fresh segment.
+  std::function<void()> OnWriterClose(const std::string& log_dir) {
+    std::weak_ptr<Impl> weak = self;
+    return [weak, log_dir] {
+      if (std::shared_ptr<Impl> impl = weak.lock()) impl->ReleaseIfIdle(log_dir);
+    };
+  }
+
+  std::vector<std::shared_ptr<Log>> OpenLogsServing(const std::string& dir) {
+    std::vector<std::string> keys;
+    if (shared_log()) {
+      keys.push_back(SharedLogDir());
+    } else {
+      keys.push_back(JoinPath(dir, kLogSubdir));
+      if (BaseName(dir) == kArchiveDir) {
+        keys.push_back(JoinPath(DirName(dir), kLogSubdir));
+      }
+    }
+    std::vector<std::shared_ptr<Log>> out;
+    std::lock_guard<std::mutex> guard(mu);
+    for (const std::string& key : keys) {
+      auto it = logs.find(key);
+      if (it != logs.end()) out.push_back(it->second);
+    }
+    return out;
+  }
+
+  // The logical files listed in directory `dir` (normalized), as base
+  // names with their sizes.
+  IOStatus ListLogical(const std::string& dir,
+                       std::vector<std::pair<std::string, uint64_t>>* out) {
+    out->clear();
+    std::string log_dir;
+    std::string prefix;  // what a logical name in `dir` starts with
+    if (shared_log()) {
+      log_dir = SharedLogDir();
+      prefix = dir == "/" ? "/" : dir + "/";
+    } else if (BaseName(dir) == kArchiveDir) {
+      log_dir = JoinPath(DirName(dir), kLogSubdir);
+      prefix = std::string(kArchiveDir) + "/";
+    } else {
+      log_dir = JoinPath(dir, kLogSubdir);
+    }
+    std::shared_ptr<Log> log;
+    IOStatus s = GetLog(log_dir, /*create=*/false, &log);
+    if (!s.ok()) return AnnotatePath(s, dir);
+    if (log == nullptr) return IOStatus::OK();
+    for (const FileInfo& info : log->List()) {
+      if (info.name.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string rest = info.name.substr(prefix.size());
+      if (rest.empty() || rest.find('/') != std::string::npos) continue;
+      out->emplace_back(rest, info.size);
+    }
+    return IOStatus::OK();
+  }
+
+  // The entry of `dir` that is a log directory, hidden from listings.
+  std::string HiddenEntry(const std::string& dir) const {
+    if (shared_log()) {
+      const std::string log_dir = SharedLogDir();
+      return DirName(log_dir) == dir ? BaseName(log_dir) : std::string();
+    }
+    return BaseName(dir) == kArchiveDir ? std::string() : kLogSubdir;
+  }
+
+  // Copies logical file `name` of `log` to `target` through this
+  // FileSystem (so the target is logical or plain as its name says),
+  // synced.
+  IOStatus CopyOut(const std::shared_ptr<Log>& log, const std::string& name,
+                   const std::string& source_path, const std::string& target,
+                   const IOOptions& io) {
+    uint64_t handle = 0;
+    IOStatus s = log->OpenHandle(name, &handle);
+    if (!s.ok()) return AnnotatePath(s, source_path);
+    std::unique_ptr<FSWritableFile> out;
+    s = fs->NewWritableFile(target, FileOptions(), &out, nullptr);
+    ReadCache cache;
+    std::string buffer(kCopyBufferSize, '\0');
+    for (uint64_t offset = 0; s.ok();) {
+      size_t got = 0;
+      s = AnnotatePath(log->Read(handle, offset, buffer.size(), &buffer[0], &got,
+                             &cache),
+                   source_path);
+      if (!s.ok() || got == 0) break;
+      s = out->Append(Slice(buffer.data(), got), io, nullptr);
+      offset += got;
+    }
+    log->CloseHandle(handle);
+    if (s.ok()) s = out->Sync(io, nullptr);
+    if (out != nullptr) {
+      IOStatus c = out->Close(io, nullptr);
+      if (s.ok()) s = c;
+    }
+    return s;
+  }
+};
+
+SegWalFileSystem::SegWalFileSystem(
+    const std::shared_ptr<rocksdb::FileSystem>& base,
+    const SegWalOptions& options)
+    : FileSystemWrapper(base),
+      options_(options),
+      impl_(std::make_shared<Impl>(this)) {
+  impl_->self = impl_;
+  RegisterOptions(&options_, &SegWalOptionTypeInfo());
+}
+
+SegWalFileSystem::~SegWalFileSystem() = default;
+
+rocksdb::Status SegWalFileSystem::PrepareOptions(
+    const rocksdb::ConfigOptions& config) {
+  rocksdb::Status s = ValidateSegWalOptions(options_);
+  if (!s.ok()) return s;
+  return FileSystemWrapper::PrepareOptions(config);
+}
+
+// ---- Files --------------------------------------------------------------
+
+IOStatus SegWalFileSystem::NewSequentialFile(
+    const std::string& fname, const FileOptions& options,
+    std::unique_ptr<FSSequentialFile>* result, IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where)) {
+    std::shared_ptr<Log> log;
+    IOStatus s = impl_->GetLog(where.log_dir, /*create=*/false, &log);
+    if (!s.ok()) return AnnotatePath(s, fname);
+    uint64_t handle = 0;
+    if (log != nullptr && log->OpenHandle(where.name, &handle).ok()) {
+      *result = NewLogicalSequentialFile(std::move(log), handle, where.path);
+      return IOStatus::OK();
+    }
+  }
+  return target()->NewSequentialFile(fname, options, result, dbg);
+}
+
+IOStatus SegWalFileSystem::NewRandomAccessFile(
+    const std::string& fname, const FileOptions& options,
+    std::unique_ptr<FSRandomAccessFile>* result, IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where)) {
+    std::shared_ptr<Log> log;
+    IOStatus s = impl_->GetLog(where.log_dir, /*create=*/false, &log);
+    if (!s.ok()) return AnnotatePath(s, fname);
+    uint64_t handle = 0;
+    if (log != nullptr && log->OpenHandle(where.name, &handle).ok()) {
+      *result = NewLogicalRandomAccessFile(std::move(log), handle, where.path);
+      return IOStatus::OK();
+    }
+  }
+  return target()->NewRandomAccessFile(fname, options, result, dbg);
+}
+
+IOStatus SegWalFileSystem::NewWritableFile(
+    const std::string& fname, const FileOptions& options,
+    std::unique_ptr<FSWritableFile>* result, IODebugContext* dbg) {
+  WalLocation where;
+  if (!impl_->Locate(fname, &where)) {
+    return target()->NewWritableFile(fname, options, result, dbg);
+  }
+  // As open(2) would: the directory must exist.
+  const std::string dir = DirName(where.path);
+  bool is_dir = false;
+  IOStatus s = target()->IsDirectory(dir, IOOptions(), &is_dir, dbg);
+  if (!s.ok() || !is_dir) {
+    return IOStatus::PathNotFound("While open a file for appending: " + fname +
+                                  ": no directory " + dir);
+  }
+  std::shared_ptr<Log> log;
+  s = impl_->GetLog(where.log_dir, /*create=*/true, &log);
+  if (!s.ok()) return AnnotatePath(s, fname);
+  uint64_t id = 0;
+  uint64_t handle = 0;
+  s = log->Create(where.name, &id);
+  if (s.ok()) s = log->OpenHandle(where.name, &handle);
+  if (s.ok() && handle != id) {
+    log->CloseHandle(handle);
+    s = IOStatus::IOError("segwal: " + fname +
+                          " was replaced while it was being created");
+  }
+  if (!s.ok()) return AnnotatePath(s, fname);
+  // The logical file replaces a plain one of the same name.
+  if (target()->FileExists(fname, IOOptions(), dbg).ok()) {
+    s = target()->DeleteFile(fname, IOOptions(), dbg);
+    if (!s.ok()) {
+      log->CloseHandle(handle);
+      return s;
+    }
+  }
+  *result = NewLogicalWritableFile(std::move(log), handle, where.path, options,
+                             impl_->OnWriterClose(where.log_dir));
+  return IOStatus::OK();
+}
+
+IOStatus SegWalFileSystem::ReopenWritableFile(
+    const std::string& fname, const FileOptions& options,
+    std::unique_ptr<FSWritableFile>* result, IODebugContext* dbg) {
+  WalLocation where;
+  if (!impl_->Locate(fname, &where)) {
+    return target()->ReopenWritableFile(fname, options, result, dbg);
+  }
+  std::shared_ptr<Log> log;
+  FileInfo info;
+  bool found = false;
+  IOStatus s = impl_->FindLogical(where, &log, &info, &found);
+  if (!s.ok()) return s;
+  if (found) {
+    uint64_t handle = 0;
+    s = log->OpenHandle(where.name, &handle);
+    if (!s.ok()) return AnnotatePath(s, fname);
+    // RocksDB reopens its last WAL during DB::Open only to truncate it,
+    // just before it creates the next one: closing that writer must not
+    // close the log.
+    *result = NewLogicalWritableFile(std::move(log), handle, where.path,
+                                     options, /*on_close=*/nullptr);
+    return IOStatus::OK();
+  }
+  if (target()->FileExists(fname, IOOptions(), dbg).ok()) {
+    return target()->ReopenWritableFile(fname, options, result, dbg);
+  }
+  return NewWritableFile(fname, options, result, dbg);
+}
+
+// RocksDB recycles a WAL (recycle_log_file_num) by renaming the old file
+// and writing it from the start; a log never needs the old bytes, so the
+// renamed file starts empty.
+IOStatus SegWalFileSystem::ReuseWritableFile(
+    const std::string& fname, const std::string& old_fname,
+    const FileOptions& options, std::unique_ptr<FSWritableFile>* result,
+    IODebugContext* dbg) {
+  WalLocation where;
+  if (!impl_->Locate(fname, &where)) {
+    return target()->ReuseWritableFile(fname, old_fname, options, result,
+                                       dbg);
+  }
+  WalLocation old_where;
+  if (impl_->Locate(old_fname, &old_where) &&
+      old_where.log_dir == where.log_dir) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(old_where, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      uint64_t handle = 0;
+      s = log->Rename(old_where.name, where.name);
+      if (s.ok()) s = log->OpenHandle(where.name, &handle);
+      if (!s.ok()) return AnnotatePath(s, fname);
+      s = log->Truncate(handle, 0);
+      if (!s.ok()) {
+        log->CloseHandle(handle);
+        return AnnotatePath(s, fname);
+      }
+      *result =
+          NewLogicalWritableFile(std::move(log), handle, where.path, options,
+                             impl_->OnWriterClose(where.log_dir));
+      return IOStatus::OK();
+    }
+  }
+  // The old file is plain or in another log: the new one starts empty
+  // anyway, so drop the old one and create.
+  IOStatus s = DeleteFile(old_fname, IOOptions(), dbg);
+  if (!s.ok()) return s;
+  return NewWritableFile(fname, options, result, dbg);
+}
+
+IOStatus SegWalFileSystem::NewRandomRWFile(
+    const std::string& fname, const FileOptions& options,
+    std::unique_ptr<FSRandomRWFile>* result, IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where) &&
+      !target()->FileExists(fname, IOOptions(), dbg).ok()) {
+    return IOStatus::NotSupported(
+        "segwal: " + fname +
+        " is a WAL file kept in the segwal log; random read-write access "
+        "to it is not supported");
+  }
+  return target()->NewRandomRWFile(fname, options, result, dbg);
+}
+
+IOStatus SegWalFileSystem::NewMemoryMappedFileBuffer(
+    const std::string& fname,
+    std::unique_ptr<rocksdb::MemoryMappedFileBuffer>* result) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where) &&
+      !target()->FileExists(fname, IOOptions(), nullptr).ok()) {
+    return IOStatus::NotSupported(
+        "segwal: " + fname +
+        " is a WAL file kept in the segwal log; it cannot be memory-mapped");
+  }
+  return target()->NewMemoryMappedFileBuffer(fname, result);
+}
+
+IOStatus SegWalFileSystem::NewDirectory(const std::string& name,
+                                        const IOOptions& io_opts,
+                                        std::unique_ptr<FSDirectory>* result,
+                                        IODebugContext* dbg) {
+  std::unique_ptr<FSDirectory> base;
+  IOStatus s = target()->NewDirectory(name, io_opts, &base, dbg);
+  if (!s.ok()) return s;
+  const std::string dir = NormalizePath(name);
+  Impl* impl = impl_.get();
+  *result = NewSegWalDirectory(std::move(base), [impl, dir]() {
+    for (const std::shared_ptr<Log>& log : impl->OpenLogsServing(dir)) {
+      IOStatus s = log->SyncAll();
+      if (!s.ok()) return AnnotatePath(s, dir);
+    }
+    return IOStatus::OK();
+  });
+  return IOStatus::OK();
+}
+
+// ---- Namespace ----------------------------------------------------------
+
+IOStatus SegWalFileSystem::FileExists(const std::string& fname,
+                                      const IOOptions& options,
+                                      IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where)) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) return IOStatus::OK();
+  }
+  return target()->FileExists(fname, options, dbg);
+}
+
+IOStatus SegWalFileSystem::GetChildren(const std::string& dir,
+                                       const IOOptions& options,
+                                       std::vector<std::string>* result,
+                                       IODebugContext* dbg) {
+  IOStatus s = target()->GetChildren(dir, options, result, dbg);
+  if (!s.ok()) return s;
+  const std::string normalized = NormalizePath(dir);
+  std::vector<std::pair<std::string, uint64_t>> logical;
+  s = impl_->ListLogical(normalized, &logical);
+  if (!s.ok()) return s;
+  const std::string hidden = impl_->HiddenEntry(normalized);
+  if (!hidden.empty()) {
+    result->erase(std::remove(result->begin(), result->end(), hidden),
+                  result->end());
+  }
+  std::set<std::string> present(result->begin(), result->end());
+  for (const auto& entry : logical) {
+    if (present.insert(entry.first).second) result->push_back(entry.first);
+  }
+  return IOStatus::OK();
+}
+
+IOStatus SegWalFileSystem::GetChildrenFileAttributes(
+    const std::string& dir, const IOOptions& options,
+    std::vector<FileAttributes>* result, IODebugContext* dbg) {
+  IOStatus s = target()->GetChildrenFileAttributes(dir, options, result, dbg);
+  if (!s.ok()) return s;
+  const std::string normalized = NormalizePath(dir);
+  std::vector<std::pair<std::string, uint64_t>> logical;
+  s = impl_->ListLogical(normalized, &logical);
+  if (!s.ok()) return s;
+  const std::string hidden = impl_->HiddenEntry(normalized);
+  std::map<std::string, uint64_t> logical_sizes(logical.begin(),
+                                                logical.end());
+  std::vector<FileAttributes> merged;
+  for (FileAttributes& attr : *result) {
+    if (!hidden.empty() && attr.name == hidden) continue;
+    if (logical_sizes.count(attr.name) > 0) continue;  // the logical one wins
+    merged.push_back(std::move(attr));
+  }
+  for (const auto& [name, size] : logical_sizes) {
+    FileAttributes attr;
+    attr.name = name;
+    attr.size_bytes = size;
+    merged.push_back(std::move(attr));
+  }
+  *result = std::move(merged);
+  return IOStatus::OK();
+}
+
+IOStatus SegWalFileSystem::DeleteFile(const std::string& fname,
+                                      const IOOptions& options,
+                                      IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where)) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) return AnnotatePath(log->Delete(where.name), fname);
+  }
+  return target()->DeleteFile(fname, options, dbg);
+}
+
+IOStatus SegWalFileSystem::DeleteDir(const std::string& dirname,
+                                     const IOOptions& options,
+                                     IODebugContext* dbg) {
+  const std::string dir = NormalizePath(dirname);
+  std::vector<std::string> names;
+  if (impl_->shared_log()) {
+    std::shared_ptr<Log> log;
+    IOStatus s = impl_->GetLog(impl_->SharedLogDir(), false, &log);
+    if (!s.ok()) return AnnotatePath(s, dirname);
+    if (log != nullptr) {
+      for (const FileInfo& info : log->List()) {
+        if (IsUnder(info.name, dir)) names.push_back(info.name);
+      }
+    }
+  } else {
+    const bool archive = BaseName(dir) == kArchiveDir;
+    const std::string owner = archive ? DirName(dir) : dir;
+    const std::string log_dir = JoinPath(owner, kLogSubdir);
+    std::shared_ptr<Log> log;
+    IOStatus s = impl_->GetLog(log_dir, false, &log);
+    if (!s.ok()) return AnnotatePath(s, dirname);
+    if (log != nullptr) {
+      const std::string prefix =
+          archive ? std::string(kArchiveDir) + "/" : std::string();
+      for (const FileInfo& info : log->List()) {
+        if (info.name.compare(0, prefix.size(), prefix) == 0) {
+          names.push_back(JoinPath(owner, info.name));
+        }
+      }
+    }
+    if (names.empty() && !archive && log != nullptr) {
+      log.reset();
+      impl_->ForgetLogsUnder(log_dir);
+      Storage* storage = impl_->storage;
+      s = LogRegistry::Get()->WithNoneOpenUnder(
+          log_dir, [&] { return Log::Destroy(storage, log_dir); });
+      if (!s.ok()) return AnnotatePath(s, dirname);
+    }
+  }
+  if (!names.empty()) {
+    std::string list;
+    for (size_t i = 0; i < names.size() && i < 8; ++i) {
+      list += (i == 0 ? "" : ", ") + names[i];
+    }
+    if (names.size() > 8) list += ", ...";
+    return IOStatus::IOError("segwal: cannot delete directory " + dirname +
+                             ": directory not empty, it holds logical WAL "
+                             "files " +
+                             list);
+  }
+  return target()->DeleteDir(dirname, options, dbg);
+}
+
+IOStatus SegWalFileSystem::GetFileSize(const std::string& fname,
+                                       const IOOptions& options,
+                                       uint64_t* file_size,
+                                       IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where)) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      *file_size = info.size;
+      return IOStatus::OK();
+    }
+  }
+  return target()->GetFileSize(fname, options, file_size, dbg);
+}
+
+IOStatus SegWalFileSystem::GetFileModificationTime(const std::string& fname,
+                                                   const IOOptions& options,
+                                                   uint64_t* file_mtime,
+                                                   IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where)) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      *file_mtime = info.mtime;
+      return IOStatus::OK();
+    }
+  }
+  return target()->GetFileModificationTime(fname, options, file_mtime, dbg);
+}
+
+IOStatus SegWalFileSystem::RenameFile(const std::string& src,
+                                      const std::string& target_name,
+                                      const IOOptions& options,
+                                      IODebugContext* dbg) {
+  WalLocation from;
+  WalLocation to;
+  const bool src_wal = impl_->Locate(src, &from);
+  const bool dst_wal = impl_->Locate(target_name, &to);
+  if (src_wal) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(from, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      if (dst_wal && to.log_dir == from.log_dir) {
+        s = AnnotatePath(log->Rename(from.name, to.name), src);
+        if (s.ok() && target()->FileExists(target_name, options, dbg).ok()) {
+          s = target()->DeleteFile(target_name, options, dbg);
+        }
+        return s;
+      }
+      // Another log, or a name that is not a WAL's: copy, then delete.
+      s = impl_->CopyOut(log, from.name, from.path, target_name, options);
+      if (s.ok()) s = AnnotatePath(log->Delete(from.name), src);
+      return s;
+    }
+  }
+  if (!src_wal) {
+    // A directory being moved (Checkpoint and BackupEngine rename their
+    // staging directories) carries the logical files beneath it.
+    const std::string src_dir = NormalizePath(src);
+    const std::string dst_dir = NormalizePath(target_name);
+    if (impl_->shared_log()) {
+      std::shared_ptr<Log> log;
+      IOStatus s = impl_->GetLog(impl_->SharedLogDir(), false, &log);
+      if (!s.ok()) return AnnotatePath(s, src);
+      std::vector<std::string> moving;
+      if (log != nullptr) {
+        for (const FileInfo& info : log->List()) {
+          if (IsUnder(info.name, src_dir)) moving.push_back(info.name);
+        }
+      }
+      s = target()->RenameFile(src, target_name, options, dbg);
+      for (size_t i = 0; s.ok() && i < moving.size(); ++i) {
+        s = AnnotatePath(log->Rename(moving[i],
+                                 dst_dir + moving[i].substr(src_dir.size())),
+                     moving[i]);
+      }
+      return s;
+    }
+    impl_->ForgetLogsUnder(src_dir);
+    return LogRegistry::Get()->WithNoneOpenUnder(src_dir, [&] {
+      return target()->RenameFile(src, target_name, options, dbg);
+    });
+  }
+  IOStatus s = target()->RenameFile(src, target_name, options, dbg);
+  if (s.ok() && dst_wal) {
+    // The plain file replaced the target name: a logical file there goes.
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    s = impl_->FindLogical(to, &log, &info, &found);
+    if (s.ok() && found) s = AnnotatePath(log->Delete(to.name), target_name);
+  }
+  return s;
+}
+
+IOStatus SegWalFileSystem::LinkFile(const std::string& src,
+                                    const std::string& target_name,
+                                    const IOOptions& options,
+                                    IODebugContext* dbg) {
+  WalLocation from;
+  if (impl_->Locate(src, &from)) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(from, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      if (FileExists(target_name, options, dbg).ok()) {
+        return IOStatus::IOError("segwal: cannot link " + src + " to " +
+                                 target_name + ": File exists");
+      }
+      WalLocation to;
+      if (impl_->Locate(target_name, &to) && to.log_dir == from.log_dir) {
+        return AnnotatePath(log->Link(from.name, to.name), src);
+      }
+      // A link across logs is a copy: the bytes are fixed from now on, as
+      // they would be for a hard link that no one writes to.
+      return impl_->CopyOut(log, from.name, from.path, target_name, options);
+    }
+  }
+  return target()->LinkFile(src, target_name, options, dbg);
+}
+
+IOStatus SegWalFileSystem::NumFileLinks(const std::string& fname,
+                                        const IOOptions& options,
+                                        uint64_t* count, IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where)) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      *count = 1;
+      return IOStatus::OK();
+    }
+  }
+  return target()->NumFileLinks(fname, options, count, dbg);
+}
+
+IOStatus SegWalFileSystem::AreFilesSame(const std::string& first,
+                                        const std::string& second,
+                                        const IOOptions& options, bool* res,
+                                        IODebugContext* dbg) {
+  WalLocation a;
+  WalLocation b;
+  const bool a_wal = impl_->Locate(first, &a);
+  const bool b_wal = impl_->Locate(second, &b);
+  if (a_wal || b_wal) {
+    std::shared_ptr<Log> log;
+    FileInfo info_a;
+    FileInfo info_b;
+    bool found_a = false;
+    bool found_b = false;
+    IOStatus s;
+    if (a_wal) s = impl_->FindLogical(a, &log, &info_a, &found_a);
+    if (s.ok() && b_wal) s = impl_->FindLogical(b, &log, &info_b, &found_b);
+    if (!s.ok()) return s;
+    if (found_a || found_b) {
+      *res = found_a && found_b && a.log_dir == b.log_dir &&
+             info_a.id == info_b.id;
+      return IOStatus::OK();
+    }
+  }
+  return target()->AreFilesSame(first, second, options, res, dbg);
+}
+
+IOStatus SegWalFileSystem::Truncate(const std::string& fname, size_t size,
+                                    const IOOptions& options,
+                                    IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(fname, &where)) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      uint64_t handle = 0;
+      s = log->OpenHandle(where.name, &handle);
+      if (!s.ok()) return AnnotatePath(s, fname);
+      s = log->Truncate(handle, size);
+      log->CloseHandle(handle);
+      return AnnotatePath(s, fname);
+    }
+  }
+  return target()->Truncate(fname, size, options, dbg);
+}
+
+IOStatus SegWalFileSystem::IsDirectory(const std::string& path,
+                                       const IOOptions& options, bool* is_dir,
+                                       IODebugContext* dbg) {
+  WalLocation where;
+  if (impl_->Locate(path, &where)) {
+    std::shared_ptr<Log> log;
+    FileInfo info;
+    bool found = false;
+    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      if (is_dir != nullptr) *is_dir = false;
+      return IOStatus::OK();
+    }
+  }
+  return target()->IsDirectory(path, options, is_dir, dbg);
+}
+
+std::unique_ptr<rocksdb::Env> NewSegWalEnv(
+    const std::shared_ptr<SegWalFileSystem>& fs) {
+  return rocksdb::NewCompositeEnv(fs);
+}
+
+}  // namespace segwal

@@ -1,0 +1,21 @@
+# segwal in RocksDB's own build: ROCKSDB_PLUGINS=segwal (make or cmake).
+#
+# RocksDB reads plugin/segwal/segwal.mk, with segwal's tree placed at
+# rocksdb/plugin/segwal and this file reachable there as segwal.mk (a
+# symlink to plugin/segwal.mk; see README "Enabling segwal"). Make includes
+# it; CMake reads the segwal_SOURCES, segwal_FUNC and segwal_LIBS lines with
+# regular expressions, so each stays on one line and lists literal paths,
+# relative to plugin/segwal. tests/plugin_test.cc checks that the list
+# matches the library sources of segwal's own build.
+#
+# The registrar (RegisterSegWal, C linkage) is called by RocksDB when its
+# default ObjectRegistry is created, so "segwal" resolves in every program
+# linked with that RocksDB.
+
+segwal_SOURCES = env/codec.cc env/crc32c.cc env/export.cc env/file_table.cc env/format.cc env/histogram.cc env/log.cc env/log_options.cc env/log_registry.cc env/posix_storage.cc env/recovery.cc env/segwal_fs.cc env/wal_files.cc env/wal_path.cc options/segwal_options.cc plugin/segwal_plugin.cc
+segwal_HEADERS = plugin/segwal_plugin.h env/segwal_fs.h options/segwal_options.h env/log_options.h env/format.h
+segwal_FUNC = RegisterSegWal
+segwal_LIBS = lz4 zstd
+segwal_LDFLAGS = -llz4 -lzstd
+# segwal's sources include "env/...", "options/..." from its own root.
+segwal_CXXFLAGS = -I./plugin/segwal
