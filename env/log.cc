@@ -120,7 +120,9 @@ IOStatus Log::Open(Storage* storage, const std::string& dir,
   s = storage->Lock(opened->PathOf(kLockFileName), &opened->dir_lock_);
   if (s.ok()) s = opened->Recover(info);
   if (!s.ok()) return s;
-  if (options.background_housekeeping || options.background_prepare) {
+  opened->OpenInfoLog(*info);
+  if (options.background_housekeeping || options.background_prepare ||
+      options.stats_dump_period_sec > 0) {
     opened->housekeeper_ =
         std::thread([l = opened.get()] { l->HousekeeperLoop(); });
   }
@@ -236,7 +238,7 @@ IOStatus Log::Destroy(Storage* storage, const std::string& dir) {
     uint64_t id = 0;
     const bool ours = ParseSegmentFileName(name, &id) ||
                       ParseFreeSegmentFileName(name, &id) ||
-                      name == kLockFileName ||
+                      name == kLockFileName || name == InfoLog::kFileName ||
                       (name.size() > 12 &&
                        name.compare(name.size() - 12, 12, ".quarantined") == 0);
     if (ours) {
@@ -363,26 +365,37 @@ IOStatus Log::WriteZerosLocked(std::unique_lock<std::mutex>& lock,
   return s;
 }
 
+void Log::RecordWriteLocked(uint64_t id, uint64_t bytes, uint64_t start_us) {
+  ++stats_.write_request_count;
+  stats_.write_bytes += bytes;
+  const uint64_t took = NowMicros() - start_us;
+  stats_.write_max_us = std::max(stats_.write_max_us, took);
+  stats_.append_latency_us.Record(took);
+  active_files_.insert(id);  // a writer a group leader may wait for
+}
+
 IOStatus Log::Append(uint64_t id, const Slice& data) {
+  const uint64_t start = NowMicros();
   std::vector<EncodedChunk> chunks = EncodeData(data);
   std::unique_lock<std::mutex> lock(mu_);
   IOStatus s;
   LogicalFile* file = WritableFileLocked(id, &s);
   if (file == nullptr) return s;
-  ++stats_.write_request_count;
-  stats_.write_bytes += data.size();
   // Chunks go one after another; the size read per chunk is where the
   // previous one ended (one writer per file).
   uint64_t offset = file->size;
-  return WriteDataLocked(lock, id, offset, chunks);
+  s = WriteDataLocked(lock, id, offset, chunks);
+  RecordWriteLocked(id, data.size(), start);
+  return s;
 }
 
 IOStatus Log::WriteAt(uint64_t id, uint64_t offset, const Slice& data) {
+  const uint64_t start = NowMicros();
   std::vector<EncodedChunk> chunks = EncodeData(data);
   std::unique_lock<std::mutex> lock(mu_);
-  ++stats_.write_request_count;
-  stats_.write_bytes += data.size();
-  return WriteDataLocked(lock, id, offset, chunks);
+  IOStatus s = WriteDataLocked(lock, id, offset, chunks);
+  RecordWriteLocked(id, data.size(), start);
+  return s;
 }
 
 IOStatus Log::Truncate(uint64_t id, uint64_t size) {
@@ -621,6 +634,7 @@ IOStatus Log::RotateLocked(std::unique_lock<std::mutex>& lock) {
     return IOStatus::OK();
   }
   IOStatus s = head_->file->Sync();
+  ++stats_.batch_count;
   if (!s.ok()) {
     SetErrorLocked(s);
     return error_;
@@ -748,9 +762,62 @@ IOStatus Log::Housekeep() {
   return HousekeepLocked(lock);
 }
 
+// ---- The LOG file ----------------------------------------------------
+
+// Best effort: the LOG file is for people; failing to write it fails
+// nothing else.
+void Log::InfoLogWrite(const std::string& text) {
+  std::lock_guard<std::mutex> guard(info_mu_);
+  if (info_log_ != nullptr) info_log_->Write(text).PermitUncheckedError();
+}
+
+void Log::OpenInfoLog(const RecoveryInfo& info) {
+  {
+    std::lock_guard<std::mutex> guard(info_mu_);
+    InfoLog::Open(storage_, PathOf(InfoLog::kFileName), &info_log_)
+        .PermitUncheckedError();
+  }
+  std::string text =
+      "segwal log " + dir_ + " opened: sync_mode=" +
+      SyncModeName(options_.sync_mode) +
+      " segment_size=" + std::to_string(options_.segment_size) +
+      " group_commit_window_us=" +
+      std::to_string(options_.group_commit_window_us) +
+      " group_commit_max_batch=" +
+      std::to_string(options_.group_commit_max_batch) +
+      " sync_interval_ms=" + std::to_string(options_.sync_interval_ms) +
+      " compression=" + CodecName(options_.compression) +
+      " recovery_mode=" + RecoveryModeName(options_.recovery_mode) +
+      " stats_dump_period_sec=" +
+      std::to_string(options_.stats_dump_period_sec) + "\n" +
+      FormatRecoverySummary(info);
+  if (options_.sync_mode == SyncMode::kNone) {
+    text += std::string("\n") + kSyncModeNoneWarning;
+  }
+  InfoLogWrite(text);
+  next_stats_dump_us_ = NowMicros() + options_.stats_dump_period_sec * 1000000;
+}
+
+// Called by the housekeeper with mu_ held; releases it to write.
+void Log::MaybeDumpStatsLocked(std::unique_lock<std::mutex>& lock) {
+  if (options_.stats_dump_period_sec == 0) return;
+  const uint64_t now = NowMicros();
+  if (now < next_stats_dump_us_) return;
+  next_stats_dump_us_ = now + options_.stats_dump_period_sec * 1000000;
+  lock.unlock();
+  std::string text = FormatStatsDump(GetStats());
+  if (options_.sync_mode == SyncMode::kNone) {
+    text += kSyncModeNoneWarning;
+  }
+  InfoLogWrite(text);
+  lock.lock();
+}
+
 void Log::HousekeeperLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
+    MaybeDumpStatsLocked(lock);
+    if (stop_) break;
     if (options_.background_housekeeping) {
       HousekeepLocked(lock).PermitUncheckedError();  // retried on wake-up
     }
@@ -775,94 +842,7 @@ void Log::HousekeeperLoop() {
   }
 }
 
-// ---- Durability -------------------------------------------------------
-
-void Log::SetErrorLocked(const IOStatus& s) {
-  if (error_.ok()) {
-    error_ = s;
-    cv_.notify_all();
-  }
-}
-
-IOStatus Log::Sync(uint64_t id) {
-  std::unique_lock<std::mutex> lock(mu_);
-  const LogicalFile* file = table_.FindById(id);
-  return SyncToLocked(lock, file != nullptr ? file->last_lsn : written_lsn_,
-                      SyncFor::kFile);
-}
-
-IOStatus Log::SyncAll() {
-  std::unique_lock<std::mutex> lock(mu_);
-  return SyncToLocked(lock, written_lsn_, SyncFor::kAll);
-}
-
-// Leader/follower group commit: the first syncer to find no fdatasync in
-// flight leads; it covers everything written before it starts, and every
-// follower whose bytes that covers returns with the leader's result.
-IOStatus Log::SyncToLocked(std::unique_lock<std::mutex>& lock,
-                           uint64_t target, SyncFor why) {
-  if (why != SyncFor::kEngine) ++stats_.sync_request_count;
-  if (!error_.ok()) return error_;
-  const SyncMode mode = options_.sync_mode;
-  if (why != SyncFor::kEngine) {
-    if (mode == SyncMode::kNone) return IOStatus::OK();
-    if (mode == SyncMode::kInterval && why == SyncFor::kFile) {
-      return IOStatus::OK();
-    }
-  }
-  if (mode != SyncMode::kAlways) {
-    ++sync_waiters_;
-    cv_.wait(lock, [&] {
-      return !error_.ok() || durable_lsn_ >= target || !sync_in_progress_;
-    });
-    --sync_waiters_;
-    if (!error_.ok()) return error_;
-    if (durable_lsn_ >= target) return IOStatus::OK();
-  }
-  // Lead: fdatasync the head, which holds everything not yet durable
-  // (rotation made older segments durable before sealing them).
-  const bool lead = mode != SyncMode::kAlways;
-  if (lead) sync_in_progress_ = true;
-  const std::shared_ptr<Segment> head = head_;
-  const uint64_t upto = written_lsn_;
-  const uint64_t served = 1 + sync_waiters_;
-  lock.unlock();
-  const uint64_t started = NowMicros();
-  IOStatus s = head->file->Sync();
-  const uint64_t took = NowMicros() - started;
-  lock.lock();
-  if (lead) sync_in_progress_ = false;
-  ++stats_.sync_batch_count;
-  stats_.sync_us += took;
-  stats_.sync_max_us = std::max(stats_.sync_max_us, took);
-  stats_.batch_size_max = std::max(stats_.batch_size_max, served);
-  // Another fdatasync of the file may have failed meanwhile (a rotation's,
-  // or a concurrent one in mode always): the kernel reports an error once,
-  // so this one's success proves nothing then.
-  if (!s.ok()) {
-    SetErrorLocked(s);
-  } else if (error_.ok()) {
-    durable_lsn_ = std::max(durable_lsn_, upto);
-  }
-  cv_.notify_all();
-  return error_;
-}
-
-void Log::IntervalSyncLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(options_.sync_interval_ms);
-  while (!stop_) {
-    cv_.wait_until(lock, deadline, [&] { return stop_; });
-    if (stop_) break;
-    if (std::chrono::steady_clock::now() < deadline) continue;
-    deadline = std::chrono::steady_clock::now() +
-               std::chrono::milliseconds(options_.sync_interval_ms);
-    if (error_.ok() && written_lsn_ > durable_lsn_) {
-      SyncToLocked(lock, written_lsn_, SyncFor::kAll).PermitUncheckedError();
-    }
-  }
-}
+// ---- Durability: env/log_sync.cc -------------------------------------
 
 // ---- Reading ----------------------------------------------------------
 

@@ -11,6 +11,12 @@
 //  - A failed write or fdatasync is sticky: it is returned by that call, by
 //    every waiter of the same group, and by every later write or sync.
 //
+// Group commit (sync mode group, env/log_sync.cc): the first syncer to find
+// no fdatasync in flight leads; others queue as followers. The leader may
+// wait up to group_commit_window_us for more syncers, but only while other
+// writers are active, and acknowledges at most group_commit_max_batch
+// requests (itself included) with one fdatasync.
+//
 // Space: a segment whose bytes all belong to deleted files is reclaimed (kept
 // for recycling or removed). When live files pin old segments, their live
 // bytes are copied forward, so the log holds at most
@@ -22,14 +28,17 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "env/file_table.h"
+#include "env/log_metrics.h"
 #include "env/log_options.h"
 #include "env/log_stats.h"
 #include "env/storage.h"
@@ -145,7 +154,30 @@ class Log {
   enum class SyncFor { kFile, kAll, kEngine };
   IOStatus SyncToLocked(std::unique_lock<std::mutex>& lock, uint64_t target,
                         SyncFor why);
+  // A follower of a sync group, on its own stack while it waits.
+  struct SyncWaiter {
+    uint64_t target = 0;
+    bool done = false;  // acknowledged by a leader, with `status`
+    IOStatus status;
+  };
+  class SyncLeadership;  // RAII: sync_in_progress_ for one leader round
+  IOStatus GroupSyncLocked(std::unique_lock<std::mutex>& lock,
+                           uint64_t target, SyncFor why);
+  // The leader's optional wait for more syncers (commit_delay).
+  void WaitForGroupLocked(std::unique_lock<std::mutex>& lock);
+  // One fdatasync of the head (a batch), covering everything written
+  // before it started (*upto). Returns with mu_ held, error_ on failure.
+  IOStatus SyncHeadLocked(std::unique_lock<std::mutex>& lock, uint64_t* upto,
+                          uint64_t* took_us);
+  // Records a sync batch that acknowledged `requests` sync requests.
+  void RecordSyncBatchLocked(uint64_t requests, uint64_t took_us);
   void SetErrorLocked(const IOStatus& s);
+  // Best effort: appends lines to the LOG file of the log directory.
+  void InfoLogWrite(const std::string& text);
+  // Opens the LOG file and writes the options and the recovery summary.
+  void OpenInfoLog(const RecoveryInfo& info);
+  void MaybeDumpStatsLocked(std::unique_lock<std::mutex>& lock);
+  void RecordWriteLocked(uint64_t id, uint64_t bytes, uint64_t start_us);
   LogicalFile* WritableFileLocked(uint64_t id, IOStatus* s);
 
   void HousekeeperLoop();
@@ -177,12 +209,23 @@ class Log {
   uint64_t next_segment_id_ = 1;
   uint64_t written_lsn_ = 0;  // (segment id << 32) | offset
   uint64_t durable_lsn_ = 0;
-  bool sync_in_progress_ = false;
-  uint64_t sync_waiters_ = 0;
+  bool sync_in_progress_ = false;       // a leader holds leadership
+  std::deque<SyncWaiter*> sync_queue_;  // followers, oldest first
+  std::condition_variable group_cv_;    // a follower joined (wakes the leader)
+  // Logical files appended since the last sync batch started, and in the
+  // round before: the writers a leader's window may wait for (two rounds,
+  // because writers acknowledged by the last batch append again while the
+  // next one is being gathered).
+  std::unordered_set<uint64_t> active_files_;
+  std::unordered_set<uint64_t> previous_active_files_;
   bool preparing_ = false;  // a segment is being prepared outside mu_
   bool stop_ = false;
   std::string frame_buffer_;  // reused by WriteFrameLocked
   LogStats stats_;
+
+  std::mutex info_mu_;  // the LOG file; never taken with mu_ held
+  std::unique_ptr<InfoLog> info_log_;
+  uint64_t next_stats_dump_us_ = 0;  // housekeeper thread only
 
   std::thread housekeeper_;
   std::thread interval_syncer_;

@@ -45,6 +45,10 @@ struct LogOptions {
   uint64_t compression_min_bytes = 128;   // smaller appends stay raw
   RecoveryMode recovery_mode = RecoveryMode::kTolerateCorruptedTailRecords;
   uint64_t recycle_segments = 4;          // dead segments kept for reuse
+  // Seconds between stats blocks appended to the LOG file of the log
+  // directory by the housekeeper thread; 0: never (the recovery summary is
+  // written at Open either way).
+  uint64_t stats_dump_period_sec = 60;
   // Prepare the next segment on a background thread. Off: prepared inline
   // at rotation (tests that need determinism).
   bool background_prepare = true;

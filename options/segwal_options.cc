@@ -26,6 +26,7 @@ constexpr uint64_t kMinSyncIntervalMs = 1;
 constexpr uint64_t kMaxSyncIntervalMs = 60000;
 constexpr uint64_t kMaxGroupCommitWindowUs = 100000;
 constexpr uint64_t kMaxRecycleSegments = 1024;
+constexpr uint64_t kMaxStatsDumpPeriodSec = 7 * 24 * 3600;
 // LZ4_compress_fast clamps its acceleration to LZ4_ACCELERATION_MAX, which
 // lz4.h documents as 65537 but does not export.
 constexpr int kMaxLz4Acceleration = 65537;
@@ -214,6 +215,8 @@ std::unordered_map<std::string, OptionTypeInfo>* NewOptionTypeInfo() {
        EnumOption(SEGWAL_LOG_FIELD(recovery_mode), &RecoveryModeNames())},
       {"recycle_segments",
        UnsignedOption(SEGWAL_LOG_FIELD(recycle_segments), false)},
+      {"stats_dump_period_sec",
+       UnsignedOption(SEGWAL_LOG_FIELD(stats_dump_period_sec), false)},
   };
 }
 
@@ -306,6 +309,13 @@ Status ValidateSegWalOptions(const SegWalOptions& options) {
   if (log.recycle_segments > kMaxRecycleSegments) {
     return BadValue("recycle_segments", std::to_string(log.recycle_segments),
                     "must be at most " + std::to_string(kMaxRecycleSegments));
+  }
+  if (log.stats_dump_period_sec > kMaxStatsDumpPeriodSec) {
+    return BadValue("stats_dump_period_sec",
+                    std::to_string(log.stats_dump_period_sec),
+                    "must be at most " +
+                        std::to_string(kMaxStatsDumpPeriodSec) +
+                        " (seconds, one week; 0 = never)");
   }
   return Status::OK();
 }

@@ -12,7 +12,7 @@
 # default ObjectRegistry is created, so "segwal" resolves in every program
 # linked with that RocksDB.
 
-segwal_SOURCES = env/codec.cc env/crc32c.cc env/export.cc env/file_table.cc env/format.cc env/histogram.cc env/log.cc env/log_options.cc env/log_registry.cc env/posix_storage.cc env/recovery.cc env/segwal_fs.cc env/wal_files.cc env/wal_path.cc options/segwal_options.cc plugin/segwal_plugin.cc
+segwal_SOURCES = env/codec.cc env/crc32c.cc env/export.cc env/file_table.cc env/format.cc env/histogram.cc env/log.cc env/log_metrics.cc env/log_options.cc env/log_registry.cc env/log_sync.cc env/posix_storage.cc env/recovery.cc env/segwal_fs.cc env/wal_files.cc env/wal_path.cc options/segwal_options.cc plugin/segwal_plugin.cc
 segwal_HEADERS = plugin/segwal_plugin.h env/segwal_fs.h options/segwal_options.h env/log_options.h env/format.h
 segwal_FUNC = RegisterSegWal
 segwal_LIBS = lz4 zstd

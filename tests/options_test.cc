@@ -61,6 +61,7 @@ void ExpectSameOptions(const SegWalOptions& a, const SegWalOptions& b) {
   EXPECT_EQ(a.log.compression_min_bytes, b.log.compression_min_bytes);
   EXPECT_EQ(a.log.recovery_mode, b.log.recovery_mode);
   EXPECT_EQ(a.log.recycle_segments, b.log.recycle_segments);
+  EXPECT_EQ(a.log.stats_dump_period_sec, b.log.stats_dump_period_sec);
 }
 
 // Every option set to a value other than its default.
@@ -69,7 +70,7 @@ constexpr char kEveryOption[] =
     "sync_interval_ms=250;group_commit_window_us=500;"
     "group_commit_max_batch=16;compression=zstd;compression_level=7;"
     "compression_min_bytes=4K;recovery_mode=kPointInTimeRecovery;"
-    "recycle_segments=9";
+    "recycle_segments=9;stats_dump_period_sec=5";
 
 TEST(OptionsTest, TableHasEveryOption) {
   std::set<std::string> names;
@@ -79,7 +80,8 @@ TEST(OptionsTest, TableHasEveryOption) {
                        "sync_interval_ms", "group_commit_window_us",
                        "group_commit_max_batch", "compression",
                        "compression_level", "compression_min_bytes",
-                       "recovery_mode", "recycle_segments"}));
+                       "recovery_mode", "recycle_segments",
+                       "stats_dump_period_sec"}));
 }
 
 TEST(OptionsTest, DefaultsAreValid) {
@@ -104,6 +106,7 @@ TEST(OptionsTest, ParsesEveryOption) {
   EXPECT_EQ(o.log.compression_min_bytes, 4096u);
   EXPECT_EQ(o.log.recovery_mode, RecoveryMode::kPointInTimeRecovery);
   EXPECT_EQ(o.log.recycle_segments, 9u);
+  EXPECT_EQ(o.log.stats_dump_period_sec, 5u);
 }
 
 TEST(OptionsTest, SizeSuffixes) {
@@ -250,6 +253,8 @@ TEST(OptionsTest, BadValuesNameTheOption) {
        "not a non-negative decimal integer"},
       {"recycle_segments=-2", "recycle_segments=-2",
        "not a non-negative decimal integer"},
+      {"stats_dump_period_sec=1m", "stats_dump_period_sec=1m",
+       "not a non-negative decimal integer"},
       {"compression_level=x", "compression_level=x", "not a decimal integer"},
       {"compression_level=99999999999", "compression_level",
        "not a decimal integer"},
@@ -284,6 +289,8 @@ TEST(OptionsTest, OutOfRangeNamesTheOptionAndTheRange) {
            std::to_string(ZSTD_minCLevel() - 1),
        "compression_level", "from " + zstd_min + " to " + zstd_max},
       {"recycle_segments=1025", "recycle_segments=1025", "at most 1024"},
+      {"stats_dump_period_sec=604801", "stats_dump_period_sec=604801",
+       "at most 604800"},
       {"log_dir=relative/wal", "log_dir=relative/wal",
        "must be an absolute path"},
   };
@@ -300,6 +307,8 @@ TEST(OptionsTest, BoundsAreAccepted) {
         std::string("group_commit_window_us=100000"),
         std::string("group_commit_window_us=0"),
         std::string("recycle_segments=1024"), std::string("compression_level=0"),
+        std::string("stats_dump_period_sec=0"),
+        std::string("stats_dump_period_sec=604800"),
         std::string("compression=lz4;compression_level=0"),
         std::string("compression=lz4;compression_level=65537"),
         "compression=zstd;compression_level=" + zstd_max,

@@ -1,0 +1,382 @@
+// Group commit (sync_mode=group) with its wait window and batch cap, the
+// metrics a Log keeps (LogStats, Prometheus text) and the LOG file of the
+// log directory, on in-memory storage.
+//
+// Times are bounds with wide margins (a 200 ms window against a 100 ms
+// bound), never speed targets.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "env/log.h"
+#include "env/log_metrics.h"
+#include "tests/support/log_fixture.h"
+
+namespace segwal {
+namespace {
+
+using testing::FaultOp;
+using testing::LogFixture;
+using testing::Pattern;
+using testing::SmallSegments;
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t MillisSince(Clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                            start)
+          .count());
+}
+
+LogOptions Group(uint64_t window_us, uint64_t max_batch = 0) {
+  LogOptions options = SmallSegments();
+  options.sync_mode = SyncMode::kGroup;
+  options.group_commit_window_us = window_us;
+  options.group_commit_max_batch = max_batch;
+  return options;
+}
+
+class GroupCommitTest : public LogFixture {
+ protected:
+  // Every fdatasync takes about as long as a disk's.
+  void SlowSyncs(int micros) {
+    storage_.SetHook([micros](FaultOp op, const std::string&) {
+      if (op == FaultOp::kSync) {
+        std::this_thread::sleep_for(std::chrono::microseconds(micros));
+      }
+    });
+  }
+  // `threads` writers, each appending to and syncing its own file
+  // `rounds` times; every call must succeed.
+  void RunWriters(int threads, int rounds) {
+    std::vector<uint64_t> ids;
+    for (int t = 0; t < threads; ++t) {
+      ids.push_back(Create("w" + std::to_string(t) + ".log"));
+    }
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        for (int i = 0; i < rounds; ++i) {
+          ASSERT_TRUE(log_->Append(ids[t], Pattern(200, i)).ok());
+          ASSERT_TRUE(log_->Sync(ids[t]).ok());
+        }
+      });
+    }
+    for (std::thread& w : workers) w.join();
+  }
+};
+
+// A lone writer never waits: with a 200 ms window its Syncs return well
+// within 100 ms each, and no leader round waited.
+TEST_F(GroupCommitTest, LoneWriterNeverWaitsTheWindow) {
+  Open(Group(/*window_us=*/200000));
+  const uint64_t id = Create("a.log");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(log_->Append(id, Pattern(300, i)).ok());
+    const auto start = Clock::now();
+    ASSERT_TRUE(log_->Sync(id).ok());
+    EXPECT_LT(MillisSince(start), 100u) << "sync " << i;
+  }
+  const LogStats stats = log_->GetStats();
+  EXPECT_EQ(0u, stats.group_wait_count);
+  EXPECT_EQ(5u, stats.sync_batch_count);
+  EXPECT_EQ(1u, stats.batch_size_max);
+}
+
+// The window is waited only while other writers are active: a file that
+// another writer appended to in this round or the last (since the
+// last-but-one fdatasync started) makes the leader wait (here the full
+// window: that writer never asks). Two rounds later the writer is no longer
+// active and Sync does not wait.
+TEST_F(GroupCommitTest, WaitsOnlyWhileOtherWritersAreActive) {
+  Open(Group(/*window_us=*/200000));
+  const uint64_t a = Create("a.log");
+  const uint64_t b = Create("b.log");
+  ASSERT_TRUE(log_->Append(b, "b's bytes").ok());
+  for (int round = 1; round <= 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    ASSERT_TRUE(log_->Append(a, "a's bytes").ok());
+    const auto start = Clock::now();
+    ASSERT_TRUE(log_->Sync(a).ok());
+    if (round <= 2) {
+      EXPECT_GE(MillisSince(start), 150u);
+    } else {
+      EXPECT_LT(MillisSince(start), 100u);
+    }
+  }
+  EXPECT_EQ(2u, log_->GetStats().group_wait_count);
+}
+
+// The window ends as soon as every active writer has asked: two writers,
+// a 5 s window, both Syncs return in far less and share one fdatasync.
+TEST_F(GroupCommitTest, WindowEndsWhenEveryActiveWriterHasAsked) {
+  Open(Group(/*window_us=*/5000000));
+  const uint64_t a = Create("a.log");
+  const uint64_t b = Create("b.log");
+  ASSERT_TRUE(log_->SyncAll().ok());
+  const LogStats before = log_->GetStats();
+  ASSERT_TRUE(log_->Append(a, "a's bytes").ok());
+  ASSERT_TRUE(log_->Append(b, "b's bytes").ok());
+  const auto start = Clock::now();
+  IOStatus sa, sb;
+  std::thread other([&] { sb = log_->Sync(b); });
+  sa = log_->Sync(a);
+  other.join();
+  EXPECT_TRUE(sa.ok()) << sa.ToString();
+  EXPECT_TRUE(sb.ok()) << sb.ToString();
+  EXPECT_LT(MillisSince(start), 2500u);
+  const LogStats after = log_->GetStats();
+  EXPECT_EQ(before.sync_batch_count + 1, after.sync_batch_count);
+  EXPECT_EQ(2u, after.batch_size_max);
+}
+
+// Many writers with a window: fewer fdatasyncs than sync requests, and
+// batches of more than one.
+TEST_F(GroupCommitTest, WindowBatchesConcurrentSyncers) {
+  Open(Group(/*window_us=*/2000));
+  SlowSyncs(1000);
+  constexpr int kThreads = 8, kRounds = 25;
+  RunWriters(kThreads, kRounds);
+  storage_.SetHook(nullptr);
+  const LogStats stats = log_->GetStats();
+  EXPECT_EQ(uint64_t{kThreads} * kRounds, stats.sync_request_count);
+  EXPECT_LT(stats.sync_batch_count, stats.sync_request_count);
+  EXPECT_GT(stats.batch_size_max, 1u);
+  EXPECT_LE(stats.batch_size_max, uint64_t{kThreads});
+  EXPECT_GE(stats.batch_count, stats.sync_batch_count);
+  EXPECT_LE(stats.group_wait_max_us, stats.batch_max_us);
+}
+
+// group_commit_max_batch bounds the requests one fdatasync acknowledges,
+// exactly, whatever the window.
+TEST_F(GroupCommitTest, MaxBatchCapHoldsExactly) {
+  for (uint64_t cap : {uint64_t{1}, uint64_t{3}}) {
+    SCOPED_TRACE("cap " + std::to_string(cap));
+    Open(Group(/*window_us=*/5000, cap));
+    SlowSyncs(1000);
+    constexpr int kThreads = 8, kRounds = 20;
+    RunWriters(kThreads, kRounds);
+    storage_.SetHook(nullptr);
+    const LogStats stats = log_->GetStats();
+    EXPECT_EQ(uint64_t{kThreads} * kRounds, stats.sync_request_count);
+    EXPECT_LE(stats.batch_size_max, cap);
+    EXPECT_GE(stats.batch_size_max, 1u);
+    if (cap == 1) {
+      EXPECT_EQ(stats.sync_request_count, stats.sync_batch_count);
+    }
+    log_.reset();
+  }
+}
+
+// The leader's fdatasync fails after a window that gathered the group:
+// every writer gets the error from its Sync, none is told its bytes are
+// durable, and the error is sticky.
+TEST_F(GroupCommitTest, FailedGroupSyncAfterTheWindowReachesEveryMember) {
+  Open(Group(/*window_us=*/1000000));
+  constexpr int kThreads = 8;
+  std::vector<uint64_t> ids;
+  for (int t = 0; t < kThreads; ++t) {
+    ids.push_back(Create("t" + std::to_string(t) + ".log"));
+  }
+  ASSERT_TRUE(log_->SyncAll().ok());
+  const IOStatus injected = IOStatus::IOError("injected EIO");
+  storage_.InjectFault(FaultOp::kSync, ".seg", injected, 1);
+
+  // Everyone appends before anyone syncs: all are active writers, so the
+  // leader waits for all of them.
+  std::mutex mu;
+  std::condition_variable cv;
+  int appended = 0;
+  std::vector<IOStatus> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      results[t] = log_->Append(ids[t], Pattern(500, t));
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        ++appended;
+        cv.notify_all();
+        cv.wait(lock, [&] { return appended == kThreads; });
+      }
+      if (results[t].ok()) results[t] = log_->Sync(ids[t]);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(injected.ToString(), results[t].ToString()) << "writer " << t;
+  }
+  const LogStats stats = log_->GetStats();
+  EXPECT_EQ(1u, stats.group_wait_count);
+  EXPECT_EQ(injected.ToString(), log_->Append(ids[0], "x").ToString());
+  EXPECT_EQ(injected.ToString(), log_->Sync(ids[0]).ToString());
+}
+
+// Stats: every call is counted once in its histogram.
+TEST_F(GroupCommitTest, StatsCountEveryCall) {
+  Open(Group(0));
+  const uint64_t id = Create("a.log");
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(log_->Append(id, Pattern(100, i)).ok());
+    ASSERT_TRUE(log_->Sync(id).ok());
+  }
+  ASSERT_TRUE(log_->SyncAll().ok());  // durable already: no batch
+  const LogStats stats = log_->GetStats();
+  EXPECT_EQ(10u, stats.write_request_count);
+  EXPECT_EQ(1000u, stats.write_bytes);
+  EXPECT_EQ(10u, stats.append_latency_us.count());
+  EXPECT_EQ(11u, stats.sync_request_count);
+  EXPECT_EQ(11u, stats.sync_latency_us.count());
+  EXPECT_EQ(10u, stats.sync_batch_count);
+  EXPECT_GE(stats.batch_count, stats.sync_batch_count);
+  EXPECT_EQ(1u, stats.batch_size_max);
+  EXPECT_GE(stats.write_max_us, stats.append_latency_us.Percentile(0.5));
+  EXPECT_GE(stats.segments_created + stats.segments_recycled, 1u);
+}
+
+// Every line of the exposition is a comment (# HELP / # TYPE) or a sample
+// `name{labels} value` with a valid metric name; counters end in _total;
+// every sample's family was declared by a # TYPE line.
+TEST_F(GroupCommitTest, PrometheusTextParses) {
+  Open(Group(0));
+  const uint64_t id = Create("a.log");
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(log_->Append(id, Pattern(100, i)).ok());
+    ASSERT_TRUE(log_->Sync(id).ok());
+  }
+  const std::string text =
+      FormatPrometheus(log_->GetStats(), "/odd \"dir\"\\x\n");
+  const std::regex help(R"(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .+)");
+  const std::regex type(
+      R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|summary|histogram|untyped))");
+  const std::regex label(R"([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")");
+  const std::regex sample(
+      R"(([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\} (-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\+Inf|-Inf))");
+  std::map<std::string, std::string> types;
+  std::istringstream lines(text);
+  std::string line;
+  int samples = 0;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (line.rfind("# HELP", 0) == 0) {
+      EXPECT_TRUE(std::regex_match(line, help)) << line;
+    } else if (line.rfind("# TYPE", 0) == 0) {
+      ASSERT_TRUE(std::regex_match(line, m, type)) << line;
+      types[m[1]] = m[2];
+      if (m[2] == "counter") {
+        EXPECT_EQ("_total", m[1].str().substr(m[1].length() - 6)) << line;
+      }
+    } else {
+      ASSERT_TRUE(std::regex_match(line, m, sample)) << line;
+      ++samples;
+      std::string name = m[1];
+      for (const char* suffix : {"_sum", "_count"}) {
+        const std::string s = suffix;
+        if (types.count(name) == 0 && name.size() > s.size() &&
+            name.compare(name.size() - s.size(), s.size(), s) == 0) {
+          name.resize(name.size() - s.size());
+        }
+      }
+      EXPECT_EQ(1u, types.count(name)) << "no # TYPE for " << line;
+      // Labels: comma-separated name="value" pairs.
+      std::string labels = m[2];
+      std::string rest = labels;
+      std::smatch lm;
+      while (!rest.empty()) {
+        ASSERT_TRUE(std::regex_search(rest, lm, label) && lm.position(0) == 0)
+            << line;
+        rest = rest.substr(lm.length(0));
+        if (!rest.empty()) {
+          ASSERT_EQ(',', rest[0]) << line;
+          rest = rest.substr(1);
+        }
+      }
+    }
+  }
+  EXPECT_GT(samples, 30);
+  EXPECT_EQ("counter", types["segwal_write_requests_total"]);
+  EXPECT_EQ("summary", types["segwal_sync_duration_seconds"]);
+  EXPECT_NE(std::string::npos,
+            text.find("segwal_sync_requests_total{log_dir=\"/odd \\\"dir\\\"\\\\x\\n\"} 20"))
+      << text;
+  EXPECT_NE(std::string::npos,
+            text.find("segwal_append_duration_seconds_count{log_dir=\"/odd "
+                      "\\\"dir\\\"\\\\x\\n\"} 20"))
+      << text;
+  EXPECT_NE(std::string::npos, text.find("quantile=\"0.999\"")) << text;
+}
+
+// The LOG file of the log directory: the options and the recovery summary
+// at Open, then a stats block every stats_dump_period_sec.
+TEST_F(GroupCommitTest, LogFileGetsRecoveryAndPeriodicStats) {
+  LogOptions options = Group(0);
+  options.stats_dump_period_sec = 1;
+  Open(options);
+  const uint64_t id = Create("a.log");
+  ASSERT_TRUE(log_->Append(id, Pattern(100, 1)).ok());
+  ASSERT_TRUE(log_->Sync(id).ok());
+  const std::string path = std::string(testing::kLogDir) + "/LOG";
+  std::string text = storage_.Contents(path);
+  EXPECT_NE(std::string::npos, text.find("sync_mode=group")) << text;
+  EXPECT_NE(std::string::npos, text.find("segwal recovery: segments_scanned="))
+      << text;
+  EXPECT_NE(std::string::npos, text.find("GiB/s")) << text;
+  EXPECT_EQ(std::string::npos, text.find("UNSAFE")) << text;
+  const auto start = Clock::now();
+  while (text.find("segwal stats:") == std::string::npos &&
+         MillisSince(start) < 10000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    text = storage_.Contents(path);
+  }
+  EXPECT_NE(std::string::npos, text.find("segwal stats: writes=1 ")) << text;
+  EXPECT_NE(std::string::npos, text.find("segwal stats: sync_us: count="))
+      << text;
+
+  // A reopen appends, and counts what it scanned.
+  Open(options);
+  text = storage_.Contents(path);
+  size_t recoveries = 0;
+  for (size_t at = text.find("segwal recovery:"); at != std::string::npos;
+       at = text.find("segwal recovery:", at + 1)) {
+    ++recoveries;
+  }
+  EXPECT_EQ(2u, recoveries) << text;
+  EXPECT_NE(std::string::npos, text.find("segments_scanned=1 ")) << text;
+}
+
+TEST_F(GroupCommitTest, SyncModeNoneIsLoggedAsUnsafe) {
+  LogOptions options = SmallSegments();
+  options.sync_mode = SyncMode::kNone;
+  Open(options);
+  const std::string text =
+      storage_.Contents(std::string(testing::kLogDir) + "/LOG");
+  EXPECT_NE(std::string::npos, text.find("WARNING: UNSAFE: sync_mode=none"))
+      << text;
+}
+
+// The LOG file belongs to the log: Destroy removes it with the rest.
+TEST_F(GroupCommitTest, DestroyRemovesTheLogFile) {
+  Open(Group(0));
+  log_.reset();
+  std::vector<std::string> names;
+  ASSERT_TRUE(storage_.ListDir(testing::kLogDir, &names).ok());
+  EXPECT_NE(names.end(), std::find(names.begin(), names.end(), "LOG"));
+  IOStatus s = Log::Destroy(&storage_, testing::kLogDir);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  names.clear();
+  EXPECT_FALSE(storage_.ListDir(testing::kLogDir, &names).ok() &&
+               !names.empty());
+}
+
+}  // namespace
+}  // namespace segwal
