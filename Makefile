@@ -9,6 +9,12 @@
 #   make db_bench_src   RocksDB's db_bench (from source) with libsegwal.so linked in
 #   make crash-test     RocksDB's db_crashtest.py with the WAL in segwal
 #                       (DURATION=seconds MODE=blackbox|whitebox OPTIONS=...)
+#   make crash-test-long blackbox per sync mode and compression, and whitebox
+#                       (each DURATION seconds)
+#   make fuzz-smoke     libFuzzer targets (tests/fuzz), FUZZ_SMOKE_SECONDS each
+#   make fuzz           the same for FUZZ_SECONDS each (FUZZ_SECONDS=3600)
+#   make check-sanitizers  unit tests under ASan+UBSan (build-asan) and the
+#                       engine tests under TSan (build-tsan)
 #   make clean          remove build outputs (keeps the fetched RocksDB source)
 #   make distclean      remove $(BUILD_DIR) entirely
 
@@ -20,9 +26,9 @@ BUILD_TYPE  ?= RelWithDebInfo
 CMAKE_ARGS  ?=
 CTEST_JOBS  ?= 2
 CTEST_ARGS  ?=
-# Further check steps: names of make targets run after the unit tests,
-# e.g. `CHECK_EXTRA += crash-test`.
-CHECK_EXTRA ?=
+# Further check steps: names of make targets run after the unit tests.
+# `make check CHECK_EXTRA=` runs the unit tests only.
+CHECK_EXTRA ?= fuzz-smoke crash-test
 BENCH_ARGS  ?=
 
 ROCKSDB_VERSION  := 7.8.3
@@ -33,7 +39,8 @@ TOOL_BUILD        = db_bench_ext/build-rocksdb-tool.sh --src $(ROCKSDB_SRC) \
                     --segwal $(LIBSEGWAL) --jobs $(JOBS)
 
 .PHONY: all build configure deps check unit-tests bench rocksdb-source \
-        db_stress db_bench_src crash-test clean distclean
+        db_stress db_bench_src crash-test crash-test-long fuzz-build \
+        fuzz-smoke fuzz check-sanitizers check-asan check-tsan clean distclean
 
 all: build
 
@@ -101,6 +108,97 @@ crash-test: db_stress
 	  --crashtest $(ROCKSDB_SRC)/tools/db_crashtest.py --mode $(MODE) \
 	  --duration $(DURATION) --interval $(INTERVAL) --options "$(OPTIONS)" \
 	  --work-dir $(abspath $(BUILD_DIR))/crash-work
+
+# Every sync mode and compression in blackbox mode, then whitebox (kill
+# points inside RocksDB), each for $(DURATION) seconds. On demand only.
+CRASH_LONG_OPTIONS := sync_mode=always sync_mode=group sync_mode=interval \
+                      compression=none compression=lz4 compression=zstd
+crash-test-long: db_stress
+	@set -e; for o in $(CRASH_LONG_OPTIONS); do \
+	  echo "=== crash-test-long: blackbox $$o"; \
+	  $(MAKE) --no-print-directory crash-test MODE=blackbox OPTIONS="$$o" \
+	    DURATION=$(DURATION) INTERVAL=$(INTERVAL); done; \
+	echo "=== crash-test-long: whitebox"; \
+	$(MAKE) --no-print-directory crash-test MODE=whitebox OPTIONS="$(OPTIONS)" \
+	  DURATION=$(DURATION) INTERVAL=$(INTERVAL)
+
+# ---------------------------------------------------------------------------
+# Fuzzing (clang + libFuzzer, ASan+UBSan), in its own build directory.
+# ---------------------------------------------------------------------------
+FUZZ_BUILD_DIR     ?= build-fuzz
+FUZZ_SMOKE_SECONDS ?= 45
+FUZZ_SECONDS       ?= 600
+FUZZ_TARGETS       ?= fuzz_recovery fuzz_frame
+
+$(FUZZ_BUILD_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_CXX_COMPILER=clang++ \
+	  -DSEGWAL_FUZZ=ON -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+
+fuzz-build: deps $(FUZZ_BUILD_DIR)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_targets
+	@mkdir -p $(FUZZ_BUILD_DIR)/seeds
+	@$(FUZZ_BUILD_DIR)/make_seeds $(FUZZ_BUILD_DIR)/seeds/fuzz_recovery \
+	  $(FUZZ_BUILD_DIR)/seeds/fuzz_frame
+
+fuzz-smoke: fuzz-build
+	tests/fuzz/run_fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	tests/fuzz/run_fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ---------------------------------------------------------------------------
+# Sanitizers (gcc). RocksDB's system library is not instrumented: ASan+UBSan
+# run every unit test but preload_test (it LD_PRELOADs libsegwal.so into
+# stock, uninstrumented RocksDB tools); TSan runs the engine-only tests,
+# since uninstrumented RocksDB internals give false reports.
+# ---------------------------------------------------------------------------
+ASAN_BUILD_DIR ?= build-asan
+TSAN_BUILD_DIR ?= build-tsan
+ASAN_SKIP      ?= preload_test
+TSAN_TESTS     ?= format_test varint_test recovery_test crash_model_test \
+                  engine_fault_test log_test group_commit_test
+TSAN_CRASH_ITERATIONS ?= 300
+ASAN_CRASH_ITERATIONS ?= 1000
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_init_order=1 \
+          UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+          TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+check-asan: deps
+	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DSEGWAL_SANITIZE=address,undefined $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
+	cd $(ASAN_BUILD_DIR) && $(SAN_ENV) \
+	  SEGWAL_CRASH_ITERATIONS=$(ASAN_CRASH_ITERATIONS) ctest --output-on-failure -j$(CTEST_JOBS) \
+	  -L unit -E '^($(subst $(eval) ,|,$(strip $(ASAN_SKIP))))$$'
+
+check-tsan: deps
+	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DSEGWAL_SANITIZE=thread $(CMAKE_ARGS)
+	@targets=""; for t in $(TSAN_TESTS); do \
+	  [ -f tests/$$t.cc ] && targets="$$targets $$t"; done; \
+	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target $$targets
+	@tests=""; for t in $(TSAN_TESTS); do \
+	  [ -f tests/$$t.cc ] && tests="$$tests|$$t"; done; \
+	cd $(TSAN_BUILD_DIR) && $(SAN_ENV) \
+	  SEGWAL_CRASH_ITERATIONS=$(TSAN_CRASH_ITERATIONS) \
+	  ctest --output-on-failure -j$(CTEST_JOBS) -L unit -R "^($${tests#|})$$"
+
+check-sanitizers:
+	@rc=0; s=$$(date +%s); \
+	$(MAKE) --no-print-directory check-asan || rc=1; a=$$(date +%s); \
+	$(MAKE) --no-print-directory check-tsan || rc=1; t=$$(date +%s); \
+	echo "=== check-sanitizers: asan+ubsan $$((a-s))s, tsan $$((t-a))s: $$( [ $$rc -eq 0 ] && echo PASSED || echo FAILED)"; \
+	exit $$rc
+
+# The WAL-level group-commit benchmark and the sync-primitive measurement
+# (db_bench_ext/); reports land in $(BUILD_DIR).
+WAL_BENCH_ARGS ?=
+wal-bench: build
+	$(BUILD_DIR)/wal_flush_batch_bench --dir=$(BUILD_DIR)/wal_bench \
+	  --output=$(BUILD_DIR)/wal_bench_report.md $(WAL_BENCH_ARGS)
+
+sync-primitive-bench: build
+	$(BUILD_DIR)/sync_primitive_bench --dir=$(BUILD_DIR)/sync_primitive_bench.dir
 
 clean:
 	@if [ -d $(BUILD_DIR) ]; then \

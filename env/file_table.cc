@@ -1,6 +1,7 @@
 #include "env/file_table.h"
 
 #include <algorithm>
+#include <set>
 
 #include "env/varint.h"
 
@@ -19,6 +20,10 @@ IOStatus FileTable::Apply(const FrameHeader& frame, const Slice& payload,
     case FrameType::kLink: {
       if (file != nullptr) {
         return IOStatus::Corruption(id_text + " created twice");
+      }
+      // 0 is never allocated, and the next id must stay representable.
+      if (frame.file_id == 0 || frame.file_id == UINT64_MAX) {
+        return IOStatus::Corruption("impossible " + id_text);
       }
       LogicalFile* source = nullptr;
       if (type == FrameType::kLink) {
@@ -159,6 +164,10 @@ IOStatus FileTable::ApplySnapshot(const Slice& payload,
     std::string name;
   };
   std::vector<Entry> entries;
+  // Each id and each name at most once: the table maps names to ids
+  // one-to-one, and a snapshot is written from such a table.
+  std::set<uint64_t> ids;
+  std::set<std::string> names;
   for (uint64_t i = 0; i < count; ++i) {
     Entry e;
     uint64_t name_len = 0;
@@ -169,6 +178,9 @@ IOStatus FileTable::ApplySnapshot(const Slice& payload,
     }
     e.name.assign(in.data(), name_len);
     in.remove_prefix(name_len);
+    if (e.id == 0 || !ids.insert(e.id).second || !names.insert(e.name).second) {
+      return IOStatus::Corruption("snapshot frame is malformed");
+    }
     entries.push_back(std::move(e));
   }
   if (!in.empty()) return IOStatus::Corruption("snapshot frame is malformed");

@@ -44,6 +44,11 @@ std::string CheckFrame(const std::string& image, uint64_t pos, uint64_t limit,
     return "truncated frame header (" + std::to_string(limit - pos) +
            " bytes before the end)";
   }
+  // The image may end before `limit` (a file shorter than its segment, see
+  // ScanSegment): what lies beyond reads as zeros.
+  if (pos + kFrameHeaderSize > image.size()) {
+    return FrameCheckName(FrameCheck::kZero);
+  }
   FrameCheck check = DecodeFrameHeader(image.data() + pos, seed, h);
   if (check != FrameCheck::kValid) return FrameCheckName(check);
   *header_ok = true;
@@ -52,6 +57,11 @@ std::string CheckFrame(const std::string& image, uint64_t pos, uint64_t limit,
     *header_ok = false;  // the length cannot be used to step over it
     return "frame length " + std::to_string(h->stored_len) + " exceeds the " +
            std::to_string(room) + " bytes left in the segment";
+  }
+  if (pos + kFrameHeaderSize + h->stored_len > image.size()) {
+    // The payload runs more than a whole frame past the file's end, into
+    // zeros the image does not hold.
+    return "payload checksum mismatch";
   }
   const char* payload = image.data() + pos + kFrameHeaderSize;
   if (PayloadChecksum(payload, h->stored_len) != h->payload_crc) {
@@ -198,13 +208,20 @@ IOStatus Scanner::ClassifyHeaders(std::vector<Candidate>* candidates,
   auto is_active = [](const Candidate& c) {
     return c.check == HeaderCheck::kValid && c.header.segment_id == c.id;
   };
+  // Never written in this life: zero (or cut short by a process that died
+  // while preparing it), or recycled and still naming its old id.
+  auto is_unused = [](const Candidate& c) {
+    return c.check == HeaderCheck::kZero ||
+           c.check == HeaderCheck::kTooShort ||
+           (c.check == HeaderCheck::kValid && c.header.segment_id < c.id);
+  };
   size_t newest = candidates->size();
   for (size_t i = 0; i < candidates->size(); ++i) {
     if (is_active((*candidates)[i])) newest = i;
   }
   if (newest == candidates->size()) {
     for (const Candidate& c : *candidates) {
-      if (c.check == HeaderCheck::kValid || c.check == HeaderCheck::kZero) {
+      if (is_unused(c) || c.check == HeaderCheck::kValid) {
         result_->unused_segments.push_back(c.id);
         continue;
       }
@@ -222,22 +239,16 @@ IOStatus Scanner::ClassifyHeaders(std::vector<Candidate>* candidates,
   for (size_t i = 0; i < candidates->size(); ++i) {
     Candidate& c = (*candidates)[i];
     if (stopped) {
-      if (i > newest || !is_active(c)) {
-        if (c.check == HeaderCheck::kZero ||
-            (c.check == HeaderCheck::kValid && c.header.segment_id < c.id)) {
-          result_->unused_segments.push_back(c.id);
-          continue;
-        }
+      if ((i > newest || !is_active(c)) && is_unused(c)) {
+        result_->unused_segments.push_back(c.id);
+        continue;
       }
       result_->quarantine.push_back(c.id);
       continue;
     }
-    if (i > newest) {
-      if (c.check == HeaderCheck::kZero ||
-          (c.check == HeaderCheck::kValid && c.header.segment_id < c.id)) {
-        result_->unused_segments.push_back(c.id);
-        continue;
-      }
+    if (i > newest && is_unused(c)) {
+      result_->unused_segments.push_back(c.id);
+      continue;
     }
     std::string problem;
     if (!is_active(c)) {
@@ -308,11 +319,20 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
     return IOStatus::OK();
   }
 
-  std::string image(limit, '\0');
-  size_t got = 0;
-  IOStatus s = seg->file->Read(0, limit, &image[0], &got);
+  // A short file reads as zeros past its end. Hold the file's bytes and one
+  // largest frame of those zeros, not the whole segment the header claims
+  // (up to kMaxSegmentSize: a damaged header must not cost 4 GiB).
+  uint64_t file_size = 0;
+  IOStatus s = seg->file->Size(&file_size);
   if (!s.ok()) return s;
-  info_->bytes_scanned += got;  // a short file reads as zeros past its end
+  const uint64_t held = std::min<uint64_t>(
+      limit, std::max<uint64_t>(file_size, kSegmentHeaderBlock) +
+                 kMaxDataFramePayload + 2 * kFrameHeaderSize);
+  std::string image(held, '\0');
+  size_t got = 0;
+  s = seg->file->Read(0, held, &image[0], &got);
+  if (!s.ok()) return s;
+  info_->bytes_scanned += got;
   ++info_->segments_scanned;
 
   const FrameLocation where{seg->id, 0, seg->header.created_unix_time};
@@ -370,6 +390,10 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
     uint64_t next = header_ok ? pos + FrameFootprint(h.stored_len)
                               : pos + kFrameAlignment;
     while (next + kFrameHeaderSize <= limit) {
+      if (next + kFrameHeaderSize > image.size()) {
+        next = limit;  // only zeros beyond the image: no frame there
+        break;
+      }
       FrameHeader probe;
       bool probe_ok = false;
       if (CheckFrame(image, next, limit, seed, &probe, &probe_ok).empty()) {
@@ -426,7 +450,7 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
   if (header_ok) {
     // One of our own frames, cut short or with a damaged payload.
     const uint64_t torn = std::min<uint64_t>(FrameFootprint(h.stored_len),
-                                             limit - pos);
+                                             seg.header.segment_size - pos);
     if (absolute_) {
       *damaged = true;
       IOStatus s = IOStatus::Corruption(
@@ -445,7 +469,16 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
 // A logical file whose bytes are not all covered lost the frames that held
 // them: a missing segment, or frames skipped as damaged. Point-in-time
 // recovery cuts the file there; skipping fills zeros.
+//
+// Zero-filling is bounded by what the skipped frames could have held: each
+// took at least a frame header of a scanned segment and decoded to at most
+// kMaxDataFramePayload bytes. A larger hole (a damaged size, or whole
+// segments missing) is cut like point-in-time recovery does, rather than
+// filled: filling costs an extent per kMaxDataFramePayload bytes, and a
+// damaged frame may claim any size.
 IOStatus Scanner::CheckFiles() {
+  uint64_t fill_budget =
+      info_->bytes_scanned / kFrameHeaderSize * kMaxDataFramePayload;
   uint64_t id, start, end;
   while (result_->table.FindHole(&id, &start, &end)) {
     const LogicalFile* file = result_->table.FindById(id);
@@ -456,7 +489,9 @@ IOStatus Scanner::CheckFiles() {
                             ") (the frames that held them are missing or "
                             "damaged)");
     if (!s.ok()) return s;
-    const bool zero_fill = verdict_ == Verdict::kSkip;
+    const bool zero_fill =
+        verdict_ == Verdict::kSkip && end - start <= fill_budget;
+    if (zero_fill) fill_budget -= end - start;
     result_->repairs.push_back({id, start, end, zero_fill});
     if (zero_fill) {
       result_->table.FillHole(id, start, end);

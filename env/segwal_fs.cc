@@ -37,11 +37,13 @@ struct WalLocation {
 }  // namespace
 
 struct SegWalFileSystem::Impl {
-  explicit Impl(SegWalFileSystem* fs) : fs(fs) {}
+  Impl(SegWalFileSystem* owner, Storage* log_storage)
+      : fs(owner),
+        storage(log_storage != nullptr ? log_storage : PosixStorage()) {}
 
   SegWalFileSystem* const fs;
   std::weak_ptr<Impl> self;
-  Storage* const storage = PosixStorage();
+  Storage* const storage;
   std::mutex mu;
   // Logs this FileSystem has opened, by log directory; see OnWriterClose
   // for when one is let go (also: its directory removed or moved, or the
@@ -249,9 +251,14 @@ struct SegWalFileSystem::Impl {
 SegWalFileSystem::SegWalFileSystem(
     const std::shared_ptr<rocksdb::FileSystem>& base,
     const SegWalOptions& options)
+    : SegWalFileSystem(base, options, nullptr) {}
+
+SegWalFileSystem::SegWalFileSystem(
+    const std::shared_ptr<rocksdb::FileSystem>& base,
+    const SegWalOptions& options, Storage* storage)
     : FileSystemWrapper(base),
       options_(options),
-      impl_(std::make_shared<Impl>(this)) {
+      impl_(std::make_shared<Impl>(this, storage)) {
   impl_->self = impl_;
   RegisterOptions(&options_, &SegWalOptionTypeInfo());
 }
@@ -263,6 +270,15 @@ rocksdb::Status SegWalFileSystem::PrepareOptions(
   rocksdb::Status s = ValidateSegWalOptions(options_);
   if (!s.ok()) return s;
   return FileSystemWrapper::PrepareOptions(config);
+}
+
+rocksdb::Status SegWalFileSystem::ConfigureOptions(
+    const rocksdb::ConfigOptions& config,
+    const std::unordered_map<std::string, std::string>& opts,
+    std::unordered_map<std::string, std::string>* unused) {
+  return ConfigureOrRestore(&options_, [&] {
+    return FileSystemWrapper::ConfigureOptions(config, opts, unused);
+  });
 }
 
 // ---- Files --------------------------------------------------------------
@@ -452,8 +468,8 @@ IOStatus SegWalFileSystem::NewDirectory(const std::string& name,
   Impl* impl = impl_.get();
   *result = NewSegWalDirectory(std::move(base), [impl, dir]() {
     for (const std::shared_ptr<Log>& log : impl->OpenLogsServing(dir)) {
-      IOStatus s = log->SyncAll();
-      if (!s.ok()) return AnnotatePath(s, dir);
+      IOStatus synced = log->SyncAll();
+      if (!synced.ok()) return AnnotatePath(synced, dir);
     }
     return IOStatus::OK();
   });

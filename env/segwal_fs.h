@@ -31,6 +31,8 @@
 
 namespace segwal {
 
+class Storage;  // env/storage.h
+
 class SegWalFileSystem : public rocksdb::FileSystemWrapper {
  public:
   static const char* kClassName() { return "segwal"; }
@@ -43,11 +45,28 @@ class SegWalFileSystem : public rocksdb::FileSystemWrapper {
       const std::shared_ptr<rocksdb::FileSystem>& base =
           rocksdb::FileSystem::Default(),
       const SegWalOptions& options = SegWalOptions());
+  // The same, with the logs on `storage` instead of PosixStorage() (tests:
+  // an in-memory, fault-injecting, crash-simulating Storage). `storage`
+  // must outlive this FileSystem and every log opened through it. Logs are
+  // shared process-wide by directory (env/log_registry.h): give each
+  // Storage its own log directories.
+  SegWalFileSystem(const std::shared_ptr<rocksdb::FileSystem>& base,
+                   const SegWalOptions& options, Storage* storage);
   ~SegWalFileSystem() override;
 
   // Validates (ValidateSegWalOptions) then calls the wrapper's
   // PrepareOptions.
   rocksdb::Status PrepareOptions(const rocksdb::ConfigOptions& config) override;
+
+ protected:
+  // An unknown option is an InvalidArgument naming it and the segwal
+  // options; a failed configuration leaves the options as they were.
+  rocksdb::Status ConfigureOptions(
+      const rocksdb::ConfigOptions& config,
+      const std::unordered_map<std::string, std::string>& opts,
+      std::unordered_map<std::string, std::string>* unused) override;
+
+ public:
 
   const SegWalOptions& options() const { return options_; }
 

@@ -416,6 +416,31 @@ TEST_F(RecoveryTest, StaleFramesInRecycledSegmentsNeverReplay) {
 
 // ---- Segments --------------------------------------------------------------
 
+// A process killed while preparing a segment leaves a file that is empty or
+// partly zero-filled after the newest segment: it never held frames, so
+// every mode opens the log and reuses or drops the file.
+TEST_F(RecoveryTest, HalfPreparedSegmentAfterTheHeadIsUnused) {
+  WriteLog();
+  const std::vector<uint64_t> ids = SegmentIds();
+  ASSERT_FALSE(ids.empty());
+  for (uint64_t cut : {uint64_t{0}, uint64_t{10}, uint64_t{8192}}) {
+    SCOPED_TRACE("prepared segment of " + std::to_string(cut) + " bytes");
+    log_.reset();
+    std::unique_ptr<StorageFile> file;
+    const std::string path = SegmentPath(SegmentIds().back() + 1);
+    ASSERT_TRUE(storage_.OpenFile(path, /*create=*/true, &file).ok());
+    ASSERT_TRUE(file->Write(0, std::string(cut, '\0').data(), cut).ok());
+    ASSERT_TRUE(storage_.SyncDir(testing::kLogDir).ok());
+    for (RecoveryMode mode : kAllModes) {
+      SCOPED_TRACE(RecoveryModeName(mode));
+      IOStatus s = Reopen(WithMode(mode));
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+      ExpectFiles(FullState());
+    }
+  }
+}
+
 TEST_F(RecoveryTest, MissingSegmentInTheMiddle) {
   WriteLog();
   const std::vector<uint64_t> ids = SegmentIds();

@@ -44,7 +44,7 @@ set +e +o pipefail
 TEST_TMPDIR="$work/tmp" python3 "$crashtest" "$mode" \
   --stress_cmd="$db_stress" --duration="$duration" --interval="$interval" \
   --max_key=1000000 --fs_uri="$fs_uri" "$@" 2>&1 | tee "$work/crashtest.out" \
-  | grep --line-buffered -E "^(Running|KILLED|WARNING|Exit|stderr has|\*\*\*)" \
+  | grep --line-buffered -E "^(Running|KILLED|WARNING|Exit|stderr has|\*\*\*|check_mode=|Crashing at|TEST FAILED)" \
   | sed -u -E 's/^(Running db_stress with pid=[0-9]+).*/\1/'
 status=${PIPESTATUS[0]}
 set -e -o pipefail
@@ -64,6 +64,13 @@ segments=$(find "$log_dir" -name '*.seg' | wc -l)
 if [ "$runs" -lt 2 ] || [ "$segments" -eq 0 ]; then
   echo "crash-test: FAILED: $runs db_stress runs, $segments segments in $log_dir" >&2
   exit 1
+fi
+if [ "$mode" = whitebox ]; then
+  # TEST_KILL_RANDOM in the (non-NDEBUG) librocksdb prints this, then
+  # SIGTERMs itself: exit code -15 in db_crashtest.py's report.
+  kills=$(grep -c "^Crashing at" "$work/crashtest.out" || true)
+  echo "crash-test: whitebox: $kills db_stress runs died at a RocksDB kill point:"
+  grep "^Crashing at" "$work/crashtest.out" | sed 's/^/  /' | sort | uniq -c || true
 fi
 echo "crash-test: PASSED: $runs db_stress runs killed and verified, WAL in $segments segments"
 rm -rf "$work"

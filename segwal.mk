@@ -1,0 +1,1 @@
+plugin/segwal.mk

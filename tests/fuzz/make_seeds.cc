@@ -1,0 +1,166 @@
+// Writes seed corpora for the fuzz targets from real logs written by the
+// engine (on MemStorage): make_seeds <recovery corpus dir> <frame corpus dir>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "env/codec.h"
+#include "env/format.h"
+#include "env/log.h"
+#include "tests/fuzz/fuzz_common.h"
+#include "tests/support/mem_storage.h"
+
+using namespace segwal;
+
+namespace {
+
+void Check(const IOStatus& s, const char* what) {
+  if (!s.ok()) {
+    fprintf(stderr, "make_seeds: %s: %s\n", what, s.ToString().c_str());
+    exit(1);
+  }
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  if (!out) {
+    fprintf(stderr, "make_seeds: cannot write %s\n", path.c_str());
+    exit(1);
+  }
+}
+
+std::string Text(size_t n, unsigned seed) {
+  static const char* const kWords[] = {"put ", "key ", "value ", "batch ",
+                                       "0123 ", "ffff "};
+  std::string out;
+  while (out.size() < n) out += kWords[(seed = seed * 1103515245 + 12345) % 6];
+  out.resize(n);
+  return out;
+}
+
+// Segment images of a log that exercised every frame type, trailing zeros
+// cut (kept 8-byte aligned).
+std::vector<std::string> WriteLog(Codec codec, int appends) {
+  testing::MemStorage storage;
+  Check(storage.CreateDirIfMissing("/log"), "mkdir");
+  LogOptions options;
+  options.segment_size = kMinSegmentSize;
+  options.background_prepare = false;
+  options.background_housekeeping = false;
+  options.compression = codec;
+  options.compression_min_bytes = 16;
+  std::unique_ptr<Log> log;
+  Check(Log::Open(&storage, "/log", options, &log, nullptr), "open");
+  uint64_t a = 0, b = 0, c = 0;
+  Check(log->Create("000003.log", &a), "create");
+  Check(log->Create("000004.log", &b), "create");
+  for (int i = 0; i < appends; ++i) {
+    Check(log->Append(i % 2 ? a : b, Text(300 + 97 * (i % 7), i)), "append");
+    if (i % 5 == 0) Check(log->SyncAll(), "sync");
+  }
+  Check(log->Truncate(b, 100), "truncate");
+  Check(log->Rename("000004.log", "archive/000004.log"), "rename");
+  Check(log->Link("000003.log", "backup/000003.log"), "link");
+  Check(log->Create("000005.log", &c), "create");
+  Check(log->Append(c, Text(5000, 7)), "append");
+  Check(log->Delete("archive/000004.log"), "delete");
+  Check(log->SyncAll(), "sync");
+  log.reset();
+  std::vector<std::string> images;
+  for (uint64_t id = 1; id < 64; ++id) {
+    std::string image = storage.Contents("/log/" + SegmentFileName(id));
+    if (image.empty()) continue;
+    size_t end = image.find_last_not_of('\0');
+    end = end == std::string::npos ? 0 : AlignUp(end + 1, kFrameAlignment);
+    image.resize(std::max<size_t>(end, kSegmentHeaderSize));
+    images.push_back(image);
+  }
+  return images;
+}
+
+// The frames of a segment image, each header + payload (no padding).
+std::vector<std::string> FramesOf(const std::string& image) {
+  std::vector<std::string> frames;
+  SegmentHeader sh;
+  uint32_t version = 0;
+  if (DecodeSegmentHeader(image.data(), image.size(), &sh, &version) !=
+      HeaderCheck::kValid) {
+    return frames;
+  }
+  const uint32_t seed = SegmentSeed(sh.log_uid, sh.segment_id);
+  uint64_t off = kSegmentHeaderBlock;
+  while (off + kFrameHeaderSize <= image.size()) {
+    FrameHeader h;
+    if (DecodeFrameHeader(image.data() + off, seed, &h) != FrameCheck::kValid ||
+        off + kFrameHeaderSize + h.stored_len > image.size()) {
+      break;
+    }
+    frames.push_back(image.substr(off, kFrameHeaderSize + h.stored_len));
+    off += FrameFootprint(h.stored_len);
+  }
+  return frames;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: make_seeds <recovery dir> <frame dir>\n");
+    return 2;
+  }
+  const std::string rdir = argv[1], fdir = argv[2];
+  mkdir(rdir.c_str(), 0755);
+  mkdir(fdir.c_str(), 0755);
+  int n = 0;
+  for (Codec codec : {Codec::kNone, Codec::kLz4, Codec::kZstd}) {
+    std::vector<std::string> images = WriteLog(codec, 40 + 20 * n);
+    if (images.size() > 3) images.erase(images.begin(), images.end() - 3);
+    const std::string tag = CodecName(codec);
+    const uint8_t count = static_cast<uint8_t>(images.size() - 1);
+    // Whole segments as written.
+    WriteFile(rdir + "/real-" + tag,
+              fuzz::JoinInput(fuzz::kFlagRaw | count, images));
+    WriteFile(rdir + "/real-fix-" + tag,
+              fuzz::JoinInput(fuzz::kFlagRaw | fuzz::kFlagFixChecksums |
+                                  fuzz::kFlagFreeFile | count,
+                              images));
+    // The frames only, behind generated headers (checksums fixed up).
+    std::vector<std::string> bodies;
+    for (const std::string& image : images) {
+      bodies.push_back(image.size() > kSegmentHeaderBlock
+                           ? image.substr(kSegmentHeaderBlock)
+                           : std::string());
+    }
+    WriteFile(rdir + "/gen-" + tag,
+              fuzz::JoinInput(fuzz::kFlagFixChecksums | count, bodies));
+    // Frame target: the frames of the last segment, then codec payloads.
+    std::string frames(1, '\0');
+    for (const std::string& f : FramesOf(images.back())) frames += f;
+    WriteFile(fdir + "/frames-" + tag, frames);
+    std::string fixed = frames;
+    fixed[0] = 2;
+    WriteFile(fdir + "/frames-fix-" + tag, fixed);
+    if (codec != Codec::kNone) {
+      const std::string raw = Text(3000, 11);
+      std::string stored;
+      if (CompressPayload(codec, 0, raw, &stored)) {
+        std::string seed(1, '\1');
+        seed.push_back(static_cast<char>(codec));
+        seed.push_back(static_cast<char>(raw.size() & 0xff));
+        seed.push_back(static_cast<char>((raw.size() >> 8) & 0xff));
+        seed.push_back(static_cast<char>((raw.size() >> 16) & 0xff));
+        WriteFile(fdir + "/codec-" + tag, seed + stored);
+      }
+    }
+    ++n;
+  }
+  WriteFile(rdir + "/empty", std::string(1, '\0'));
+  printf("make_seeds: corpora in %s and %s\n", rdir.c_str(), fdir.c_str());
+  return 0;
+}
