@@ -271,6 +271,18 @@ std::vector<Log::EncodedChunk> Log::EncodeData(const Slice& data) const {
 
 // ---- Writing ----------------------------------------------------------
 
+IOStatus Log::CheckName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength) {
+    return IOStatus::InvalidArgument("segwal: bad logical file name '" + name +
+                                     "'");
+  }
+  return IOStatus::OK();
+}
+
+IOStatus Log::NoFile(const std::string& name) const {
+  return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + name);
+}
+
 LogicalFile* Log::WritableFileLocked(uint64_t id, IOStatus* s) {
   *s = error_;
   if (!s->ok()) return nullptr;
@@ -415,12 +427,10 @@ IOStatus Log::Truncate(uint64_t id, uint64_t size) {
 // ---- Namespace --------------------------------------------------------
 
 IOStatus Log::Create(const std::string& name, uint64_t* id) {
-  if (name.empty() || name.size() > kMaxNameLength) {
-    return IOStatus::InvalidArgument("segwal: bad logical file name '" + name +
-                                     "'");
-  }
+  IOStatus s = CheckName(name);
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s = EnsureRoomLocked(
+  s = EnsureRoomLocked(
       lock, FrameFootprint(static_cast<uint32_t>(name.size())));
   if (!s.ok()) return s;
   const uint64_t new_id = table_.AllocateFileId();
@@ -430,17 +440,15 @@ IOStatus Log::Create(const std::string& name, uint64_t* id) {
 }
 
 IOStatus Log::Rename(const std::string& from, const std::string& to) {
-  if (to.empty() || to.size() > kMaxNameLength) {
-    return IOStatus::InvalidArgument("segwal: bad logical file name '" + to +
-                                     "'");
-  }
+  IOStatus s = CheckName(to);
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s = EnsureRoomLocked(
+  s = EnsureRoomLocked(
       lock, FrameFootprint(static_cast<uint32_t>(to.size())));
   if (!s.ok()) return s;
   LogicalFile* file = table_.FindByName(from);
   if (file == nullptr) {
-    return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + from);
+    return NoFile(from);
   }
   return WriteFrameLocked(MakeFrame(FrameType::kRename, file->id, 0), to);
 }
@@ -451,7 +459,7 @@ IOStatus Log::Delete(const std::string& name) {
   if (!s.ok()) return s;
   LogicalFile* file = table_.FindByName(name);
   if (file == nullptr) {
-    return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + name);
+    return NoFile(name);
   }
   s = WriteFrameLocked(MakeFrame(FrameType::kDelete, file->id, 0), Slice());
   if (s.ok()) cv_.notify_all();  // segments may have become reclaimable
@@ -459,17 +467,15 @@ IOStatus Log::Delete(const std::string& name) {
 }
 
 IOStatus Log::Link(const std::string& from, const std::string& to) {
-  if (to.empty() || to.size() > kMaxNameLength) {
-    return IOStatus::InvalidArgument("segwal: bad logical file name '" + to +
-                                     "'");
-  }
+  IOStatus s = CheckName(to);
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s = EnsureRoomLocked(
+  s = EnsureRoomLocked(
       lock, FrameFootprint(static_cast<uint32_t>(to.size())));
   if (!s.ok()) return s;
   LogicalFile* source = table_.FindByName(from);
   if (source == nullptr) {
-    return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + from);
+    return NoFile(from);
   }
   if (table_.FindByName(to) != nullptr) {
     return IOStatus::IOError("segwal log " + dir_ + ": link target " + to +
@@ -496,7 +502,7 @@ IOStatus Log::OpenHandle(const std::string& name, uint64_t* id) {
   std::lock_guard<std::mutex> guard(mu_);
   const LogicalFile* file = table_.FindByName(name);
   if (file == nullptr) {
-    return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + name);
+    return NoFile(name);
   }
   *id = file->id;
   table_.AddHandle(file->id);

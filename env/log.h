@@ -179,6 +179,8 @@ class Log {
   void MaybeDumpStatsLocked(std::unique_lock<std::mutex>& lock);
   void RecordWriteLocked(uint64_t id, uint64_t bytes, uint64_t start_us);
   LogicalFile* WritableFileLocked(uint64_t id, IOStatus* s);
+  static IOStatus CheckName(const std::string& name);
+  IOStatus NoFile(const std::string& name) const;
 
   void HousekeeperLoop();
   void IntervalSyncLoop();

@@ -283,38 +283,45 @@ rocksdb::Status SegWalFileSystem::ConfigureOptions(
 
 // ---- Files --------------------------------------------------------------
 
-IOStatus SegWalFileSystem::NewSequentialFile(
-    const std::string& fname, const FileOptions& options,
-    std::unique_ptr<FSSequentialFile>* result, IODebugContext* dbg) {
+// Opens a logical WAL for reading with `open_logical`; a path that is not a
+// logical file (not a WAL, or a plain WAL) goes to the base FileSystem.
+template <typename Impl, typename File, typename OpenLogical,
+          typename OpenBase>
+IOStatus OpenForRead(Impl* impl, const std::string& fname,
+                     std::unique_ptr<File>* result, OpenLogical open_logical,
+                     OpenBase open_base) {
   WalLocation where;
-  if (impl_->Locate(fname, &where)) {
+  if (impl->Locate(fname, &where)) {
     std::shared_ptr<Log> log;
-    IOStatus s = impl_->GetLog(where.log_dir, /*create=*/false, &log);
+    IOStatus s = impl->GetLog(where.log_dir, /*create=*/false, &log);
     if (!s.ok()) return AnnotatePath(s, fname);
     uint64_t handle = 0;
     if (log != nullptr && log->OpenHandle(where.name, &handle).ok()) {
-      *result = NewLogicalSequentialFile(std::move(log), handle, where.path);
+      *result = open_logical(std::move(log), handle, where.path);
       return IOStatus::OK();
     }
   }
-  return target()->NewSequentialFile(fname, options, result, dbg);
+  return open_base();
+}
+
+IOStatus SegWalFileSystem::NewSequentialFile(
+    const std::string& fname, const FileOptions& options,
+    std::unique_ptr<FSSequentialFile>* result, IODebugContext* dbg) {
+  return OpenForRead(impl_.get(), fname, result, NewLogicalSequentialFile,
+                     [&] {
+                       return target()->NewSequentialFile(fname, options,
+                                                          result, dbg);
+                     });
 }
 
 IOStatus SegWalFileSystem::NewRandomAccessFile(
     const std::string& fname, const FileOptions& options,
     std::unique_ptr<FSRandomAccessFile>* result, IODebugContext* dbg) {
-  WalLocation where;
-  if (impl_->Locate(fname, &where)) {
-    std::shared_ptr<Log> log;
-    IOStatus s = impl_->GetLog(where.log_dir, /*create=*/false, &log);
-    if (!s.ok()) return AnnotatePath(s, fname);
-    uint64_t handle = 0;
-    if (log != nullptr && log->OpenHandle(where.name, &handle).ok()) {
-      *result = NewLogicalRandomAccessFile(std::move(log), handle, where.path);
-      return IOStatus::OK();
-    }
-  }
-  return target()->NewRandomAccessFile(fname, options, result, dbg);
+  return OpenForRead(impl_.get(), fname, result, NewLogicalRandomAccessFile,
+                     [&] {
+                       return target()->NewRandomAccessFile(fname, options,
+                                                            result, dbg);
+                     });
 }
 
 IOStatus SegWalFileSystem::NewWritableFile(
