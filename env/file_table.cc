@@ -75,6 +75,10 @@ IOStatus FileTable::Apply(const FrameHeader& frame, const Slice& payload,
       if (file == nullptr) {
         return IOStatus::Corruption("truncate of unknown " + id_text);
       }
+      if (frame.offset > kMaxLogicalFileSize) {
+        return IOStatus::Corruption("truncate of " + id_text +
+                                    " beyond the largest logical file size");
+      }
       if (frame.offset < file->size) {
         RemoveRange(file, frame.offset, file->size);
       } else if (frame.offset > file->size) {
@@ -106,6 +110,11 @@ IOStatus FileTable::ApplyData(const FrameHeader& frame,
   if (file == nullptr) {
     return IOStatus::Corruption("data for unknown logical file id " +
                                 std::to_string(frame.file_id));
+  }
+  if (frame.offset > kMaxLogicalFileSize - frame.raw_len) {
+    return IOStatus::Corruption("data at offset " +
+                                std::to_string(frame.offset) +
+                                " beyond the largest logical file size");
   }
   if (frame.offset > file->size) {
     return IOStatus::Corruption(

@@ -31,6 +31,9 @@ constexpr uint32_t kMaxDataFramePayload = 1u << 20;
 // Segment sizes a log accepts (the segment_size option).
 constexpr uint64_t kMinSegmentSize = 64 * 1024;
 constexpr uint64_t kMaxSegmentSize = 1ull << 32;  // offsets are 32-bit
+// The largest logical file: frames naming bytes beyond it are damage, and
+// offset + length never overflows.
+constexpr uint64_t kMaxLogicalFileSize = 1ull << 48;
 
 enum class FrameType : uint8_t {
   kData = 1,      // file_id, offset: bytes of a logical file

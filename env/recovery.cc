@@ -351,7 +351,8 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
       // A skipped frame of this file left a gap before this one: the file
       // lacks those bytes (CheckFiles zero-fills them) but keeps this one.
       const LogicalFile* file = result_->table.FindById(h.file_id);
-      if (file != nullptr && h.offset > file->size) {
+      if (file != nullptr && h.offset > file->size &&
+          h.offset <= kMaxLogicalFileSize - h.raw_len) {
         result_->table.Grow(h.file_id, h.offset);
       }
     }
