@@ -286,6 +286,7 @@ TEST_F(DbFaultTest, RenameEio) {
   std::vector<int> acked = PutSynced(0, 400, 1, &s);
   ASSERT_EQ(400u, acked.size()) << s.ToString();
   ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions()).ok());
+  const uint64_t fired_before = mem_.FaultsFired();
   mem_.InjectFault(FaultOp::kRename, "", Eio(), -1);
   std::vector<int> more = PutSynced(400, 1400, 3, &s);
   acked.insert(acked.end(), more.begin(), more.end());
@@ -294,6 +295,8 @@ TEST_F(DbFaultTest, RenameEio) {
     acked.insert(acked.end(), more.begin(), more.end());
   }
   ExpectAll(acked);
+  // The fault really hit a rename (reclaiming or recycling a segment).
+  EXPECT_GT(mem_.FaultsFired(), fired_before);
   mem_.ClearFaults();
   NewFs();
   o.env = env_.get();

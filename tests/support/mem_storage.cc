@@ -173,6 +173,7 @@ IOStatus MemStorage::CheckFault(FaultOp op, const std::string& path) {
     if (fault.op == op && fault.remaining != 0 &&
         path.find(fault.path_part) != std::string::npos) {
       if (fault.remaining > 0) --fault.remaining;
+      ++faults_fired_;
       return fault.status;
     }
   }
@@ -388,6 +389,11 @@ void MemStorage::SetSize(const std::string& path, uint64_t size) {
   if (it == names_.end()) return;
   it->second->current.resize(size, '\0');
   it->second->durable.resize(size, '\0');
+}
+
+uint64_t MemStorage::FaultsFired() {
+  std::lock_guard<std::mutex> guard(mu_);
+  return faults_fired_;
 }
 
 uint64_t MemStorage::SyncCount() {

@@ -84,6 +84,8 @@ class MemStorage : public Storage {
   void InjectFault(FaultOp op, const std::string& path_part, IOStatus status,
                    int count = 1);
   void ClearFaults();
+  // How many calls an injected fault has failed so far.
+  uint64_t FaultsFired();
 
   // Test access to file contents as reads see them now; empty if missing.
   std::string Contents(const std::string& path);
@@ -120,6 +122,7 @@ class MemStorage : public Storage {
   };
   std::vector<Fault> faults_;
   uint64_t sync_count_ = 0;
+  uint64_t faults_fired_ = 0;
 
   std::mutex hook_mu_;
   std::shared_ptr<const Hook> hook_;
