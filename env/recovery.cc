@@ -471,15 +471,13 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
 // them: a missing segment, or frames skipped as damaged. Point-in-time
 // recovery cuts the file there; skipping fills zeros.
 //
-// Zero-filling is bounded by what the skipped frames could have held: each
-// took at least a frame header of a scanned segment and decoded to at most
-// kMaxDataFramePayload bytes. A larger hole (a damaged size, or whole
-// segments missing) is cut like point-in-time recovery does, rather than
-// filled: filling costs an extent per kMaxDataFramePayload bytes, and a
-// damaged frame may claim any size.
+// Zero-filling writes the zeros as frames, so it is bounded: at most as many
+// bytes as recovery scanned (raw frames hold no more than they occupy) and
+// at most kMaxZeroFill. A larger hole (a damaged size, a highly compressed
+// frame, whole segments missing) is cut like point-in-time recovery does.
 IOStatus Scanner::CheckFiles() {
-  uint64_t fill_budget =
-      info_->bytes_scanned / kFrameHeaderSize * kMaxDataFramePayload;
+  constexpr uint64_t kMaxZeroFill = 64ull << 20;
+  uint64_t fill_budget = std::min(info_->bytes_scanned, kMaxZeroFill);
   uint64_t id, start, end;
   while (result_->table.FindHole(&id, &start, &end)) {
     const LogicalFile* file = result_->table.FindById(id);
