@@ -113,6 +113,19 @@ struct SegWalFileSystem::Impl {
     return IOStatus::OK();
   }
 
+  // A logical WAL by path: *found is false for a path that is not a WAL
+  // name or a WAL its log does not hold (e.g. a plain file).
+  struct FoundWal {
+    WalLocation where;
+    std::shared_ptr<Log> log;
+    FileInfo info;
+  };
+  IOStatus FindWal(const std::string& path, FoundWal* wal, bool* found) {
+    *found = false;
+    if (!Locate(path, &wal->where)) return IOStatus::OK();
+    return FindLogical(wal->where, &wal->log, &wal->info, found);
+  }
+
   // Drops this FileSystem's references to logs at or beneath `dir`, so the
   // registry can close them.
   void ForgetLogsUnder(const std::string& dir) {
@@ -488,15 +501,11 @@ IOStatus SegWalFileSystem::NewDirectory(const std::string& name,
 IOStatus SegWalFileSystem::FileExists(const std::string& fname,
                                       const IOOptions& options,
                                       IODebugContext* dbg) {
-  WalLocation where;
-  if (impl_->Locate(fname, &where)) {
-    std::shared_ptr<Log> log;
-    FileInfo info;
-    bool found = false;
-    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
-    if (!s.ok()) return s;
-    if (found) return IOStatus::OK();
-  }
+  Impl::FoundWal wal;
+  bool found = false;
+  IOStatus s = impl_->FindWal(fname, &wal, &found);
+  if (!s.ok()) return s;
+  if (found) return IOStatus::OK();
   return target()->FileExists(fname, options, dbg);
 }
 
@@ -553,15 +562,11 @@ IOStatus SegWalFileSystem::GetChildrenFileAttributes(
 IOStatus SegWalFileSystem::DeleteFile(const std::string& fname,
                                       const IOOptions& options,
                                       IODebugContext* dbg) {
-  WalLocation where;
-  if (impl_->Locate(fname, &where)) {
-    std::shared_ptr<Log> log;
-    FileInfo info;
-    bool found = false;
-    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
-    if (!s.ok()) return s;
-    if (found) return AnnotatePath(log->Delete(where.name), fname);
-  }
+  Impl::FoundWal wal;
+  bool found = false;
+  IOStatus s = impl_->FindWal(fname, &wal, &found);
+  if (!s.ok()) return s;
+  if (found) return AnnotatePath(wal.log->Delete(wal.where.name), fname);
   return target()->DeleteFile(fname, options, dbg);
 }
 
@@ -622,17 +627,13 @@ IOStatus SegWalFileSystem::GetFileSize(const std::string& fname,
                                        const IOOptions& options,
                                        uint64_t* file_size,
                                        IODebugContext* dbg) {
-  WalLocation where;
-  if (impl_->Locate(fname, &where)) {
-    std::shared_ptr<Log> log;
-    FileInfo info;
-    bool found = false;
-    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
-    if (!s.ok()) return s;
-    if (found) {
-      *file_size = info.size;
-      return IOStatus::OK();
-    }
+  Impl::FoundWal wal;
+  bool found = false;
+  IOStatus s = impl_->FindWal(fname, &wal, &found);
+  if (!s.ok()) return s;
+  if (found) {
+    *file_size = wal.info.size;
+    return IOStatus::OK();
   }
   return target()->GetFileSize(fname, options, file_size, dbg);
 }
@@ -641,17 +642,13 @@ IOStatus SegWalFileSystem::GetFileModificationTime(const std::string& fname,
                                                    const IOOptions& options,
                                                    uint64_t* file_mtime,
                                                    IODebugContext* dbg) {
-  WalLocation where;
-  if (impl_->Locate(fname, &where)) {
-    std::shared_ptr<Log> log;
-    FileInfo info;
-    bool found = false;
-    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
-    if (!s.ok()) return s;
-    if (found) {
-      *file_mtime = info.mtime;
-      return IOStatus::OK();
-    }
+  Impl::FoundWal wal;
+  bool found = false;
+  IOStatus s = impl_->FindWal(fname, &wal, &found);
+  if (!s.ok()) return s;
+  if (found) {
+    *file_mtime = wal.info.mtime;
+    return IOStatus::OK();
   }
   return target()->GetFileModificationTime(fname, options, file_mtime, dbg);
 }
@@ -755,17 +752,13 @@ IOStatus SegWalFileSystem::LinkFile(const std::string& src,
 IOStatus SegWalFileSystem::NumFileLinks(const std::string& fname,
                                         const IOOptions& options,
                                         uint64_t* count, IODebugContext* dbg) {
-  WalLocation where;
-  if (impl_->Locate(fname, &where)) {
-    std::shared_ptr<Log> log;
-    FileInfo info;
-    bool found = false;
-    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
-    if (!s.ok()) return s;
-    if (found) {
-      *count = 1;
-      return IOStatus::OK();
-    }
+  Impl::FoundWal wal;
+  bool found = false;
+  IOStatus s = impl_->FindWal(fname, &wal, &found);
+  if (!s.ok()) return s;
+  if (found) {
+    *count = 1;
+    return IOStatus::OK();
   }
   return target()->NumFileLinks(fname, options, count, dbg);
 }
@@ -800,21 +793,17 @@ IOStatus SegWalFileSystem::AreFilesSame(const std::string& first,
 IOStatus SegWalFileSystem::Truncate(const std::string& fname, size_t size,
                                     const IOOptions& options,
                                     IODebugContext* dbg) {
-  WalLocation where;
-  if (impl_->Locate(fname, &where)) {
-    std::shared_ptr<Log> log;
-    FileInfo info;
-    bool found = false;
-    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
-    if (!s.ok()) return s;
-    if (found) {
-      uint64_t handle = 0;
-      s = log->OpenHandle(where.name, &handle);
-      if (!s.ok()) return AnnotatePath(s, fname);
-      s = log->Truncate(handle, size);
-      log->CloseHandle(handle);
-      return AnnotatePath(s, fname);
-    }
+  Impl::FoundWal wal;
+  bool found = false;
+  IOStatus s = impl_->FindWal(fname, &wal, &found);
+  if (!s.ok()) return s;
+  if (found) {
+    uint64_t handle = 0;
+    s = wal.log->OpenHandle(wal.where.name, &handle);
+    if (!s.ok()) return AnnotatePath(s, fname);
+    s = wal.log->Truncate(handle, size);
+    wal.log->CloseHandle(handle);
+    return AnnotatePath(s, fname);
   }
   return target()->Truncate(fname, size, options, dbg);
 }
@@ -822,17 +811,13 @@ IOStatus SegWalFileSystem::Truncate(const std::string& fname, size_t size,
 IOStatus SegWalFileSystem::IsDirectory(const std::string& path,
                                        const IOOptions& options, bool* is_dir,
                                        IODebugContext* dbg) {
-  WalLocation where;
-  if (impl_->Locate(path, &where)) {
-    std::shared_ptr<Log> log;
-    FileInfo info;
-    bool found = false;
-    IOStatus s = impl_->FindLogical(where, &log, &info, &found);
-    if (!s.ok()) return s;
-    if (found) {
-      if (is_dir != nullptr) *is_dir = false;
-      return IOStatus::OK();
-    }
+  Impl::FoundWal wal;
+  bool found = false;
+  IOStatus s = impl_->FindWal(path, &wal, &found);
+  if (!s.ok()) return s;
+  if (found) {
+    if (is_dir != nullptr) *is_dir = false;
+    return IOStatus::OK();
   }
   return target()->IsDirectory(path, options, is_dir, dbg);
 }
