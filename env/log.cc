@@ -339,6 +339,14 @@ IOStatus Log::WriteFrameLocked(FrameHeader header, const Slice& payload) {
   return IOStatus::OK();
 }
 
+IOStatus Log::WriteChunkLocked(uint64_t id, uint64_t offset,
+                              const EncodedChunk& chunk) {
+  FrameHeader h = MakeFrame(FrameType::kData, id, offset);
+  h.codec = chunk.codec;
+  h.raw_len = chunk.raw_len;
+  return WriteFrameLocked(h, chunk.stored);
+}
+
 IOStatus Log::WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
                               uint64_t offset,
                               const std::vector<EncodedChunk>& chunks) {
@@ -354,10 +362,7 @@ IOStatus Log::WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
           " beyond the end (" + std::to_string(file->size) + ") of " +
           file->name);
     }
-    FrameHeader h = MakeFrame(FrameType::kData, id, offset);
-    h.codec = chunk.codec;
-    h.raw_len = chunk.raw_len;
-    s = WriteFrameLocked(h, chunk.stored);
+    s = WriteChunkLocked(id, offset, chunk);
     if (!s.ok()) return s;
     offset += chunk.raw_len;
   }
@@ -743,10 +748,7 @@ IOStatus Log::RelocateLocked(std::unique_lock<std::mutex>& lock) {
                          extent, start)) {
         break;
       }
-      FrameHeader h = MakeFrame(FrameType::kData, file_id, offset);
-      h.codec = chunk.codec;
-      h.raw_len = chunk.raw_len;
-      s = WriteFrameLocked(h, chunk.stored);
+      s = WriteChunkLocked(file_id, offset, chunk);
       if (!s.ok()) return s;
       offset += chunk.raw_len;
       stats_.bytes_relocated += chunk.raw_len;

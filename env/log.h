@@ -136,6 +136,10 @@ class Log {
   IOStatus EnsureRoomLocked(std::unique_lock<std::mutex>& lock,
                             uint64_t footprint);
   IOStatus WriteFrameLocked(FrameHeader header, const Slice& payload);
+  // Writes one data frame of `chunk` at `offset` of file `id` (as
+  // WriteFrameLocked: room ensured, the write valid for the table).
+  IOStatus WriteChunkLocked(uint64_t id, uint64_t offset,
+                            const EncodedChunk& chunk);
   IOStatus WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
                            uint64_t offset,
                            const std::vector<EncodedChunk>& chunks);
