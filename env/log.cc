@@ -51,16 +51,17 @@ uint64_t NewLogUid() {
 }
 
 // Appends one encoded frame (header, payload, zero padding) to *out.
-void EncodeFrame(FrameHeader header, const Slice& payload, uint32_t seed,
+// Completes *header (lengths, payload checksum) as it is written.
+void EncodeFrame(FrameHeader* header, const Slice& payload, uint32_t seed,
                  std::string* out) {
-  header.stored_len = static_cast<uint32_t>(payload.size());
-  if (header.codec == Codec::kNone) header.raw_len = header.stored_len;
-  header.payload_crc = PayloadChecksum(payload.data(), payload.size());
+  header->stored_len = static_cast<uint32_t>(payload.size());
+  if (header->codec == Codec::kNone) header->raw_len = header->stored_len;
+  header->payload_crc = PayloadChecksum(payload.data(), payload.size());
   const size_t start = out->size();
   out->resize(start + kFrameHeaderSize);
-  EncodeFrameHeader(header, seed, &(*out)[start]);
+  EncodeFrameHeader(*header, seed, &(*out)[start]);
   out->append(payload.data(), payload.size());
-  out->resize(start + FrameFootprint(header.stored_len), '\0');
+  out->resize(start + FrameFootprint(header->stored_len), '\0');
 }
 
 FrameHeader MakeFrame(FrameType type, uint64_t file_id, uint64_t offset) {
@@ -311,7 +312,7 @@ IOStatus Log::WriteFrameLocked(FrameHeader header, const Slice& payload) {
       (durable_lsn_ >> 32) == head_->id ? (durable_lsn_ & 0xffffffffu) : 0;
   header.durable_mark = static_cast<uint32_t>(durable);
   frame_buffer_.clear();
-  EncodeFrame(header, payload, head_->seed, &frame_buffer_);
+  EncodeFrame(&header, payload, head_->seed, &frame_buffer_);
   const uint64_t offset = head_->end;
   IOStatus s = head_->file->Write(offset, frame_buffer_.data(),
                                   frame_buffer_.size());
@@ -319,9 +320,7 @@ IOStatus Log::WriteFrameLocked(FrameHeader header, const Slice& payload) {
     SetErrorLocked(s);
     return error_;
   }
-  FrameHeader written;
-  DecodeFrameHeader(frame_buffer_.data(), head_->seed, &written);
-  s = table_.Apply(written, payload,
+  s = table_.Apply(header, payload,
                    FrameLocation{head_->id, static_cast<uint32_t>(offset),
                                  NowUnix()});
   if (!s.ok()) {
@@ -608,7 +607,7 @@ IOStatus Log::StartSegmentLocked(std::shared_ptr<Segment> next) {
   }
   FrameHeader h = MakeFrame(FrameType::kSnapshot, 0, 0);
   h.durable_mark = static_cast<uint32_t>(kSegmentHeaderBlock);
-  EncodeFrame(h, snapshot, next->seed, &block);
+  EncodeFrame(&h, snapshot, next->seed, &block);
   IOStatus s = next->file->Write(0, block.data(), block.size());
   if (s.ok()) s = next->file->Sync();
   if (!s.ok()) {
