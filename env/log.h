@@ -118,6 +118,7 @@ class Log {
     uint32_t seed = 0;
     uint64_t end = 0;  // where the next frame goes (head) or frames end
     bool recycled = false;  // prepared from a reclaimed segment file
+    bool zero_filled = false;  // created and zero-filled
     std::shared_ptr<StorageFile> file;
   };
   // A data payload ready to be framed: compressed when that helps.
@@ -149,8 +150,14 @@ class Log {
   IOStatus RotateLocked(std::unique_lock<std::mutex>& lock);
   IOStatus StartSegmentLocked(std::shared_ptr<Segment> next);
   uint64_t PopFreeSegmentLocked();
-  // Needs no lock; recycles free segment `recycle_from` if non-zero.
-  IOStatus PrepareSegment(uint64_t id, uint64_t recycle_from,
+  // Prepares the next segment into prepared_, with mu_ released meanwhile
+  // (preparing_ set: one preparer at a time).
+  IOStatus PrepareNextLocked(std::unique_lock<std::mutex>& lock);
+  bool ChooseZeroFillLocked();
+  // Needs no lock; recycles free segment `recycle_from` if non-zero, else
+  // creates the file, fallocated and zero-filled if `zero_fill` (or if the
+  // file system cannot fallocate).
+  IOStatus PrepareSegment(uint64_t id, uint64_t recycle_from, bool zero_fill,
                           std::shared_ptr<Segment>* segment);
   // Who needs a sync: the sync mode decides what a caller's Sync (kFile) or
   // SyncAll (kAll) does, never what the engine needs for its own
@@ -204,7 +211,13 @@ class Log {
   std::unique_ptr<StorageLock> dir_lock_;
 
   std::mutex mu_;
-  std::condition_variable cv_;  // sync completion, housekeeping, shutdown
+  // Separate condition variables so that the hot path (a sync round
+  // ending) wakes only the syncers waiting for it, never the background
+  // threads: one spurious wake-up per sync costs a context switch and a
+  // contended mu_ on every synced write.
+  std::condition_variable sync_cv_;     // a sync round ended; error; shutdown
+  std::condition_variable prepare_cv_;  // a segment being prepared is ready
+  std::condition_variable housekeeper_cv_;  // reclaimable work; shutdown
   IOStatus error_;              // sticky
   FileTable table_;
   uint64_t log_uid_ = 0;
@@ -225,6 +238,11 @@ class Log {
   std::unordered_set<uint64_t> active_files_;
   std::unordered_set<uint64_t> previous_active_files_;
   bool preparing_ = false;  // a segment is being prepared outside mu_
+  // kAuto's last decision and the counters when it was made.
+  bool made_first_choice_ = false;
+  bool zero_fill_choice_ = false;
+  uint64_t choice_sync_batches_ = 0;
+  uint64_t choice_frame_bytes_ = 0;
   bool stop_ = false;
   std::string frame_buffer_;  // reused by WriteFrameLocked
   LogStats stats_;

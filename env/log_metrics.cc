@@ -169,6 +169,9 @@ std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
   e.Counter("segwal_segment_rotations", "Segment rotations", s.rotations);
   e.Counter("segwal_segments_created",
             "Segment files created and preallocated", s.segments_created);
+  e.Counter("segwal_segments_zero_filled",
+            "Created segment files zero-filled rather than only fallocated",
+            s.segments_zero_filled);
   e.Counter("segwal_segments_recycled", "Reclaimed segment files reused",
             s.segments_recycled);
   e.Counter("segwal_segments_removed", "Segment files removed",
@@ -224,12 +227,13 @@ std::string FormatStatsDump(const LogStats& s) {
   std::snprintf(
       buf, sizeof(buf),
       "segwal stats: rotations=%" PRIu64 " segments_created=%" PRIu64
-      " segments_recycled=%" PRIu64 " segments_removed=%" PRIu64
+      " segments_zero_filled=%" PRIu64 " segments_recycled=%" PRIu64 " segments_removed=%" PRIu64
       " segments_reclaimed=%" PRIu64 " bytes_reclaimed=%" PRIu64
       " bytes_relocated=%" PRIu64 " live_bytes=%" PRIu64
       " active_segments=%" PRIu64 " log_bytes=%" PRIu64
       " head_segment_bytes=%" PRIu64 "\n",
-      s.rotations, s.segments_created, s.segments_recycled,
+      s.rotations, s.segments_created, s.segments_zero_filled,
+      s.segments_recycled,
       s.segments_removed, s.segments_reclaimed, s.bytes_reclaimed,
       s.bytes_relocated, s.live_bytes, s.active_segments, s.log_bytes,
       s.head_segment_bytes);

@@ -24,6 +24,15 @@ const char* SyncModeName(SyncMode mode) {
   return "unknown";
 }
 
+const char* PreallocationName(Preallocation p) {
+  switch (p) {
+    case Preallocation::kAuto: return "auto";
+    case Preallocation::kZero: return "zero";
+    case Preallocation::kFallocate: return "fallocate";
+  }
+  return "unknown";
+}
+
 bool ParseSyncMode(const std::string& name, SyncMode* mode) {
   for (SyncMode m : kSyncModes) {
     if (name == SyncModeName(m)) {

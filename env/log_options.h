@@ -29,7 +29,22 @@ enum class RecoveryMode {
   kSkipAnyCorruptedRecords,       // skip damaged frames, zero-fill their bytes
 };
 
+// How a new segment file gets its blocks (recycled segments have them).
+enum class Preallocation {
+  // Zero-fill when the log sees frequent syncs, else fallocate: see
+  // Log::ChoosePreallocationLocked.
+  kAuto,
+  // Write zeros over the whole segment: no extent conversion is left for
+  // the fdatasyncs that follow (the cheapest sync), at the cost of writing
+  // the segment twice.
+  kZero,
+  // fallocate only: nothing written up front; each fdatasync also commits
+  // the conversion of the unwritten extents it covers.
+  kFallocate,
+};
+
 const char* SyncModeName(SyncMode mode);
+const char* PreallocationName(Preallocation p);
 bool ParseSyncMode(const std::string& name, SyncMode* mode);
 const char* RecoveryModeName(RecoveryMode mode);
 bool ParseRecoveryMode(const std::string& name, RecoveryMode* mode);
@@ -45,6 +60,7 @@ struct LogOptions {
   uint64_t compression_min_bytes = 128;   // smaller appends stay raw
   RecoveryMode recovery_mode = RecoveryMode::kTolerateCorruptedTailRecords;
   uint64_t recycle_segments = 4;          // dead segments kept for reuse
+  Preallocation preallocate = Preallocation::kAuto;
   // Seconds between stats blocks appended to the LOG file of the log
   // directory by the housekeeper thread; 0: never (the recovery summary is
   // written at Open either way).

@@ -54,7 +54,7 @@ class Log::SyncLeadership {
   ~SyncLeadership() {
     log_->sync_in_progress_ = false;
     // Followers not acknowledged: one leads next, or all see the error.
-    log_->cv_.notify_all();
+    log_->sync_cv_.notify_all();
   }
   SyncLeadership(const SyncLeadership&) = delete;
   SyncLeadership& operator=(const SyncLeadership&) = delete;
@@ -66,8 +66,9 @@ class Log::SyncLeadership {
 void Log::SetErrorLocked(const IOStatus& s) {
   if (error_.ok()) {
     error_ = s;
-    cv_.notify_all();
+    sync_cv_.notify_all();
     group_cv_.notify_all();
+    prepare_cv_.notify_all();
   }
 }
 
@@ -124,7 +125,7 @@ IOStatus Log::GroupSyncLocked(std::unique_lock<std::mutex>& lock,
     sync_queue_.push_back(&me);
     group_cv_.notify_all();  // a leader in its window counts requests
     const uint64_t queued_at = NowMicros();
-    cv_.wait(lock, [&] {
+    sync_cv_.wait(lock, [&] {
       return me.done || !error_.ok() || !sync_in_progress_;
     });
     stats_.queued_wait_max_us =
@@ -220,7 +221,7 @@ IOStatus Log::SyncHeadLocked(std::unique_lock<std::mutex>& lock,
   } else if (error_.ok()) {
     durable_lsn_ = std::max(durable_lsn_, *upto);
   }
-  cv_.notify_all();
+  if (!sync_queue_.empty()) sync_cv_.notify_all();
   return error_;
 }
 
@@ -236,7 +237,7 @@ void Log::IntervalSyncLoop() {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(options_.sync_interval_ms);
   while (!stop_) {
-    cv_.wait_until(lock, deadline, [&] { return stop_; });
+    housekeeper_cv_.wait_until(lock, deadline, [&] { return stop_; });
     if (stop_) break;
     if (std::chrono::steady_clock::now() < deadline) continue;
     deadline = std::chrono::steady_clock::now() +

@@ -64,13 +64,13 @@ class PosixFile : public StorageFile {
   }
 
   IOStatus Allocate(uint64_t size) override {
-    int r = ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(size));
-    // Not every file system preallocates; zero-filling still gives the
-    // blocks, so only a real failure such as ENOSPC is reported.
-    if (r != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
-      return ErrnoStatus("fallocate", path_, errno);
+    if (::fallocate(fd_, 0, 0, static_cast<off_t>(size)) == 0) {
+      return IOStatus::OK();
     }
-    return IOStatus::OK();
+    if (errno == EOPNOTSUPP || errno == ENOSYS) {
+      return IOStatus::NotSupported("fallocate", path_);
+    }
+    return ErrnoStatus("fallocate", path_, errno);
   }
 
   IOStatus Truncate(uint64_t size) override {

@@ -29,8 +29,10 @@ class StorageFile {
   virtual IOStatus Write(uint64_t offset, const char* data, size_t n) = 0;
   // Makes every written byte and the file size durable (fdatasync).
   virtual IOStatus Sync() = 0;
-  // Reserves space for [0, size) without changing what reads return
-  // beyond the current size. Storage without the notion may do nothing.
+  // Reserves blocks for [0, size) and makes the file at least `size` bytes
+  // long, the new bytes reading as zeros (fallocate without KEEP_SIZE; the
+  // new size is durable after Sync). NotSupported where the file system
+  // cannot reserve blocks: the caller then writes the zeros itself.
   virtual IOStatus Allocate(uint64_t size) = 0;
   virtual IOStatus Truncate(uint64_t size) = 0;
   virtual IOStatus Size(uint64_t* size) = 0;

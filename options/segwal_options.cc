@@ -179,6 +179,13 @@ const EnumNames<Codec>& CodecNames() {
   return *names;
 }
 
+const EnumNames<Preallocation>& PreallocationNames() {
+  static const auto* const names = new EnumNames<Preallocation>(
+      {Preallocation::kAuto, Preallocation::kZero, Preallocation::kFallocate},
+      PreallocationName);
+  return *names;
+}
+
 const EnumNames<RecoveryMode>& RecoveryModeNames() {
   static const auto* const names = new EnumNames<RecoveryMode>(
       {RecoveryMode::kTolerateCorruptedTailRecords,
@@ -186,6 +193,15 @@ const EnumNames<RecoveryMode>& RecoveryModeNames() {
        RecoveryMode::kSkipAnyCorruptedRecords},
       RecoveryModeName);
   return *names;
+}
+
+// An enum field set in code (not parsed) to a value without a name.
+template <typename T>
+Status CheckEnumValue(const char* option, T value, const EnumNames<T>& names,
+                      const char* (*name_of)(T)) {
+  if (names.map.count(name_of(value)) != 0) return Status::OK();
+  return BadValue(option, std::to_string(static_cast<int>(value)),
+                  "must be one of " + Join(names.ordered));
 }
 
 // Offset of a LogOptions field inside SegWalOptions.
@@ -215,6 +231,8 @@ std::unordered_map<std::string, OptionTypeInfo>* NewOptionTypeInfo() {
        EnumOption(SEGWAL_LOG_FIELD(recovery_mode), &RecoveryModeNames())},
       {"recycle_segments",
        UnsignedOption(SEGWAL_LOG_FIELD(recycle_segments), false)},
+      {"preallocate",
+       EnumOption(SEGWAL_LOG_FIELD(preallocate), &PreallocationNames())},
       {"stats_dump_period_sec",
        UnsignedOption(SEGWAL_LOG_FIELD(stats_dump_period_sec), false)},
   };
@@ -252,11 +270,9 @@ Status ValidateSegWalOptions(const SegWalOptions& options) {
                         std::to_string(kMinSegmentSize) + " (64K) to " +
                         std::to_string(kMaxSegmentSize) + " (4G)");
   }
-  if (SyncModeNames().map.count(SyncModeName(log.sync_mode)) == 0) {
-    return BadValue("sync_mode",
-                    std::to_string(static_cast<int>(log.sync_mode)),
-                    "must be one of " + Join(SyncModeNames().ordered));
-  }
+  Status s =
+      CheckEnumValue("sync_mode", log.sync_mode, SyncModeNames(), SyncModeName);
+  if (!s.ok()) return s;
   if (log.sync_interval_ms < kMinSyncIntervalMs ||
       log.sync_interval_ms > kMaxSyncIntervalMs) {
     return BadValue("sync_interval_ms", std::to_string(log.sync_interval_ms),
@@ -271,11 +287,8 @@ Status ValidateSegWalOptions(const SegWalOptions& options) {
                         std::to_string(kMaxGroupCommitWindowUs) +
                         " (microseconds; 0 = do not wait)");
   }
-  if (CodecNames().map.count(CodecName(log.compression)) == 0) {
-    return BadValue("compression",
-                    std::to_string(static_cast<int>(log.compression)),
-                    "must be one of " + Join(CodecNames().ordered));
-  }
+  s = CheckEnumValue("compression", log.compression, CodecNames(), CodecName);
+  if (!s.ok()) return s;
   int min_level = 0;
   int max_level = 0;
   std::string meaning;
@@ -300,12 +313,12 @@ Status ValidateSegWalOptions(const SegWalOptions& options) {
     return BadValue("compression_level",
                     std::to_string(log.compression_level), meaning);
   }
-  if (RecoveryModeNames().map.count(RecoveryModeName(log.recovery_mode)) ==
-      0) {
-    return BadValue("recovery_mode",
-                    std::to_string(static_cast<int>(log.recovery_mode)),
-                    "must be one of " + Join(RecoveryModeNames().ordered));
-  }
+  s = CheckEnumValue("recovery_mode", log.recovery_mode, RecoveryModeNames(),
+                     RecoveryModeName);
+  if (!s.ok()) return s;
+  s = CheckEnumValue("preallocate", log.preallocate, PreallocationNames(),
+                     PreallocationName);
+  if (!s.ok()) return s;
   if (log.recycle_segments > kMaxRecycleSegments) {
     return BadValue("recycle_segments", std::to_string(log.recycle_segments),
                     "must be at most " + std::to_string(kMaxRecycleSegments));

@@ -545,6 +545,9 @@ bool CrashModelTest::Run(uint64_t seed, int crashes) {
   options_.compression_min_bytes = rng_() % 512;
   options_.sync_mode = rng_() % 2 ? SyncMode::kGroup : SyncMode::kAlways;
   options_.recycle_segments = rng_() % 5;
+  const Preallocation preallocations[] = {
+      Preallocation::kAuto, Preallocation::kZero, Preallocation::kFallocate};
+  options_.preallocate = preallocations[rng_() % 3];
   frame_payload_ = FramePayloadLimit(options_.segment_size);
   log_.reset();
   storage_ = std::make_unique<testing::MemStorage>();

@@ -61,6 +61,7 @@ void ExpectSameOptions(const SegWalOptions& a, const SegWalOptions& b) {
   EXPECT_EQ(a.log.compression_min_bytes, b.log.compression_min_bytes);
   EXPECT_EQ(a.log.recovery_mode, b.log.recovery_mode);
   EXPECT_EQ(a.log.recycle_segments, b.log.recycle_segments);
+  EXPECT_EQ(a.log.preallocate, b.log.preallocate);
   EXPECT_EQ(a.log.stats_dump_period_sec, b.log.stats_dump_period_sec);
 }
 
@@ -70,7 +71,7 @@ constexpr char kEveryOption[] =
     "sync_interval_ms=250;group_commit_window_us=500;"
     "group_commit_max_batch=16;compression=zstd;compression_level=7;"
     "compression_min_bytes=4K;recovery_mode=kPointInTimeRecovery;"
-    "recycle_segments=9;stats_dump_period_sec=5";
+    "recycle_segments=9;preallocate=zero;stats_dump_period_sec=5";
 
 TEST(OptionsTest, TableHasEveryOption) {
   std::set<std::string> names;
@@ -81,7 +82,7 @@ TEST(OptionsTest, TableHasEveryOption) {
                        "group_commit_max_batch", "compression",
                        "compression_level", "compression_min_bytes",
                        "recovery_mode", "recycle_segments",
-                       "stats_dump_period_sec"}));
+                       "preallocate", "stats_dump_period_sec"}));
 }
 
 TEST(OptionsTest, DefaultsAreValid) {
@@ -106,6 +107,7 @@ TEST(OptionsTest, ParsesEveryOption) {
   EXPECT_EQ(o.log.compression_min_bytes, 4096u);
   EXPECT_EQ(o.log.recovery_mode, RecoveryMode::kPointInTimeRecovery);
   EXPECT_EQ(o.log.recycle_segments, 9u);
+  EXPECT_EQ(o.log.preallocate, Preallocation::kZero);
   EXPECT_EQ(o.log.stats_dump_period_sec, 5u);
 }
 
@@ -233,6 +235,8 @@ TEST(OptionsTest, BadValuesNameTheOption) {
       {"sync_mode=", "sync_mode=", "must be one of"},
       {"compression=snappy", "compression=snappy",
        "must be one of none, lz4, zstd"},
+      {"preallocate=ones", "preallocate=ones",
+       "must be one of auto, zero, fallocate"},
       {"recovery_mode=kFoo", "recovery_mode=kFoo",
        "must be one of kTolerateCorruptedTailRecords, kAbsoluteConsistency, "
        "kPointInTimeRecovery, kSkipAnyCorruptedRecords"},

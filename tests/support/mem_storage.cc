@@ -73,11 +73,21 @@ class MemStorage::Handle : public StorageFile {
     return IOStatus::OK();
   }
 
-  IOStatus Allocate(uint64_t) override {
+  // Extends the file with zeros, pending like a write until Sync.
+  IOStatus Allocate(uint64_t size) override {
     storage_->RunHook(FaultOp::kAllocate, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     IOStatus s = Alive();
     if (s.ok()) s = storage_->CheckFault(FaultOp::kAllocate, path_);
+    if (!s.ok()) return s;
+    if (!storage_->allocate_supported_) {
+      return IOStatus::NotSupported("allocate", path_);
+    }
+    if (size > file_->current.size()) {
+      File::Write w{size, std::string(), true};
+      file_->Apply(w, &file_->current);
+      file_->pending.push_back(std::move(w));
+    }
     return s;
   }
 
@@ -399,6 +409,11 @@ uint64_t MemStorage::FaultsFired() {
 uint64_t MemStorage::SyncCount() {
   std::lock_guard<std::mutex> guard(mu_);
   return sync_count_;
+}
+
+void MemStorage::SetAllocateSupported(bool supported) {
+  std::lock_guard<std::mutex> guard(mu_);
+  allocate_supported_ = supported;
 }
 
 }  // namespace testing

@@ -94,6 +94,9 @@ class MemStorage : public Storage {
                const std::string& bytes);
   void SetSize(const std::string& path, uint64_t size);
   uint64_t SyncCount();
+  // Whether StorageFile::Allocate works (else NotSupported, as on a file
+  // system without fallocate).
+  void SetAllocateSupported(bool supported);
 
  private:
   struct File;
@@ -123,6 +126,7 @@ class MemStorage : public Storage {
   std::vector<Fault> faults_;
   uint64_t sync_count_ = 0;
   uint64_t faults_fired_ = 0;
+  bool allocate_supported_ = true;
 
   std::mutex hook_mu_;
   std::shared_ptr<const Hook> hook_;

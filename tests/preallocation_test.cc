@@ -1,0 +1,148 @@
+// How new segment files get their blocks (option preallocate): zero-filled,
+// fallocated, or chosen by the observed sync rate (auto); and that data in
+// fallocated segments survives power loss like data in zero-filled ones.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+
+#include "env/format.h"
+#include "env/log.h"
+#include "tests/support/log_fixture.h"
+
+namespace segwal {
+namespace {
+
+using testing::CrashMode;
+using testing::FaultOp;
+using testing::LogFixture;
+using testing::Pattern;
+using testing::ReadAll;
+using testing::SmallSegments;
+
+constexpr uint64_t kPageWrites = kMinSegmentSize / 4096;
+
+class PreallocationTest : public LogFixture {
+ protected:
+  // The log writes (its LOG file) as it closes: before the counters go.
+  ~PreallocationTest() override { log_.reset(); }
+
+  // Counts the writes into each segment file.
+  void CountWrites() {
+    storage_.SetHook([this](FaultOp op, const std::string& path) {
+      if (op != FaultOp::kWrite) return;
+      std::lock_guard<std::mutex> guard(mu_);
+      ++writes_[path.substr(path.rfind('/') + 1)];
+    });
+  }
+  uint64_t WritesTo(uint64_t segment_id) {
+    std::lock_guard<std::mutex> guard(mu_);
+    return writes_[SegmentFileName(segment_id)];
+  }
+  uint64_t SizeOf(uint64_t segment_id) {
+    return storage_.Contents(std::string(testing::kLogDir) + "/" +
+                             SegmentFileName(segment_id))
+        .size();
+  }
+  static LogOptions With(Preallocation p,
+                         SyncMode mode = SyncMode::kGroup) {
+    LogOptions options = SmallSegments();
+    options.preallocate = p;
+    options.sync_mode = mode;
+    return options;
+  }
+  // Appends `bytes` to `id` in 200-byte pieces, each synced if `synced`.
+  void Write(uint64_t id, uint64_t bytes, bool synced) {
+    for (uint64_t done = 0; done < bytes; done += 200) {
+      ASSERT_TRUE(log_->Append(id, Pattern(200, done)).ok());
+      if (synced) ASSERT_TRUE(log_->Sync(id).ok());
+    }
+  }
+
+  std::mutex mu_;
+  std::map<std::string, uint64_t> writes_;
+};
+
+TEST_F(PreallocationTest, ZeroWritesEveryPageOfANewSegment) {
+  CountWrites();
+  Open(With(Preallocation::kZero));
+  EXPECT_GE(WritesTo(1), kPageWrites);
+  EXPECT_EQ(kMinSegmentSize, SizeOf(1));
+  EXPECT_EQ(1u, log_->GetStats().segments_zero_filled);
+}
+
+TEST_F(PreallocationTest, FallocateWritesOnlyTheHeaderBlock) {
+  CountWrites();
+  Open(With(Preallocation::kFallocate));
+  EXPECT_EQ(1u, WritesTo(1));  // header and file-table snapshot
+  EXPECT_EQ(kMinSegmentSize, SizeOf(1));  // full size, reading as zeros
+  EXPECT_EQ(0u, log_->GetStats().segments_zero_filled);
+  EXPECT_EQ(1u, log_->GetStats().segments_created);
+}
+
+TEST_F(PreallocationTest, WithoutFallocateTheZerosAreWritten) {
+  storage_.SetAllocateSupported(false);
+  CountWrites();
+  Open(With(Preallocation::kFallocate));
+  EXPECT_GE(WritesTo(1), kPageWrites);
+  EXPECT_EQ(kMinSegmentSize, SizeOf(1));
+  EXPECT_EQ(1u, log_->GetStats().segments_zero_filled);
+}
+
+// Synced data in fallocated segments survives a power loss, across
+// rotations, and what was not synced is dropped without garbage.
+TEST_F(PreallocationTest, FallocatedSegmentsKeepSyncedDataThroughPowerLoss) {
+  const LogOptions options = With(Preallocation::kFallocate);
+  Open(options);
+  const uint64_t id = Create("a.log");
+  std::string synced;
+  for (int i = 0; i < 40; ++i) {  // ~3 segments
+    const std::string piece = Pattern(5000, i);
+    ASSERT_TRUE(log_->Append(id, piece).ok());
+    ASSERT_TRUE(log_->Sync(id).ok());
+    synced += piece;
+  }
+  ASSERT_TRUE(log_->Append(id, Pattern(3000, 99)).ok());  // not synced
+  EXPECT_GE(log_->GetStats().rotations, 2u);
+  EXPECT_EQ(0u, log_->GetStats().segments_zero_filled);
+  std::mt19937_64 rng(5);
+  Crash(CrashMode::kDropUnsynced, &rng);
+  Open(options);
+  EXPECT_EQ(synced, ReadAll(log_.get(), "a.log"));
+}
+
+// Auto: the first segment follows the sync mode; later ones follow the
+// sync batches per byte written since the previous decision.
+TEST_F(PreallocationTest, AutoFollowsTheSyncRate) {
+  Open(With(Preallocation::kAuto));
+  EXPECT_EQ(1u, log_->GetStats().segments_zero_filled);  // sync_mode=group
+  const uint64_t id = Create("a.log");
+
+  // Unsynced writes: after 1 MiB of them, new segments are fallocated.
+  Write(id, 1200 * 1024, /*synced=*/false);
+  LogStats before = log_->GetStats();
+  Write(id, 256 * 1024, /*synced=*/false);
+  LogStats after = log_->GetStats();
+  EXPECT_GT(after.segments_created, before.segments_created);
+  EXPECT_EQ(after.segments_zero_filled, before.segments_zero_filled);
+
+  // Synced writes: after 1 MiB of them, new segments are zero-filled.
+  Write(id, 1200 * 1024, /*synced=*/true);
+  before = log_->GetStats();
+  Write(id, 256 * 1024, /*synced=*/true);
+  after = log_->GetStats();
+  EXPECT_GT(after.segments_created, before.segments_created);
+  EXPECT_EQ(after.segments_zero_filled - before.segments_zero_filled,
+            after.segments_created - before.segments_created);
+}
+
+TEST_F(PreallocationTest, AutoStartsFallocatedWhenSyncsComeFromATimer) {
+  Open(With(Preallocation::kAuto, SyncMode::kInterval));
+  EXPECT_EQ(0u, log_->GetStats().segments_zero_filled);
+  EXPECT_EQ(1u, log_->GetStats().segments_created);
+}
+
+}  // namespace
+}  // namespace segwal
