@@ -222,7 +222,6 @@ Log::~Log() {
     stop_ = true;
   }
   housekeeper_cv_.notify_all();
-  sync_cv_.notify_all();
   if (housekeeper_.joinable()) housekeeper_.join();
   if (interval_syncer_.joinable()) interval_syncer_.join();
   std::unique_lock<std::mutex> lock(mu_);

@@ -165,13 +165,25 @@ class Log {
   enum class SyncFor { kFile, kAll, kEngine };
   IOStatus SyncToLocked(std::unique_lock<std::mutex>& lock, uint64_t target,
                         SyncFor why);
-  // A follower of a sync group, on its own stack while it waits.
+  // A follower of a sync group, on its own stack while it waits. Each
+  // follower is woken by its own signal, only when its round is decided
+  // (acknowledged, failed, or handed leadership): no herd of followers
+  // wakes on every round to find it is still not theirs.
   struct SyncWaiter {
     uint64_t target = 0;
+    // Set with mu_ held before the signal.
     bool done = false;  // acknowledged by a leader, with `status`
+    bool lead = false;  // handed leadership of the next round
     IOStatus status;
+    // Signalled with mu_ held, so the waiter (which takes mu_ again before
+    // returning) outlives the signal.
+    std::mutex signal_mu;
+    std::condition_variable signal_cv;
+    bool signalled = false;  // guarded by signal_mu
+    void Signal();
+    void Wait();
   };
-  class SyncLeadership;  // RAII: sync_in_progress_ for one leader round
+  class SyncLeadership;  // RAII: leadership for one round, then handed on
   IOStatus GroupSyncLocked(std::unique_lock<std::mutex>& lock,
                            uint64_t target, SyncFor why);
   // The leader's optional wait for more syncers (commit_delay).
@@ -211,11 +223,10 @@ class Log {
   std::unique_ptr<StorageLock> dir_lock_;
 
   std::mutex mu_;
-  // Separate condition variables so that the hot path (a sync round
-  // ending) wakes only the syncers waiting for it, never the background
-  // threads: one spurious wake-up per sync costs a context switch and a
-  // contended mu_ on every synced write.
-  std::condition_variable sync_cv_;     // a sync round ended; error; shutdown
+  // Separate condition variables (and a signal per sync follower) so that
+  // the hot path wakes only the threads a change concerns, never the
+  // background threads: one spurious wake-up per sync costs a context
+  // switch and a contended mu_ on every synced write.
   std::condition_variable prepare_cv_;  // a segment being prepared is ready
   std::condition_variable housekeeper_cv_;  // reclaimable work; shutdown
   IOStatus error_;              // sticky
@@ -228,7 +239,9 @@ class Log {
   uint64_t next_segment_id_ = 1;
   uint64_t written_lsn_ = 0;  // (segment id << 32) | offset
   uint64_t durable_lsn_ = 0;
-  bool sync_in_progress_ = false;       // a leader holds leadership
+  // A leader holds leadership (or it was handed to a follower not yet
+  // running).
+  bool sync_in_progress_ = false;
   std::deque<SyncWaiter*> sync_queue_;  // followers, oldest first
   std::condition_variable group_cv_;    // a follower joined (wakes the leader)
   // Logical files appended since the last sync batch started, and in the

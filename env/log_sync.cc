@@ -4,8 +4,11 @@
 // Group commit (sync_mode=group), after tikv/raft-engine's write barrier and
 // PostgreSQL's commit_delay/commit_siblings:
 //  - The first syncer that finds no leader takes leadership (SyncLeadership,
-//    an RAII guard: every path out of a round releases it and wakes the
-//    queue). Syncers arriving while a leader holds it queue as followers.
+//    an RAII guard: every path out of a round hands it to the oldest queued
+//    follower, or releases it if none is queued). Syncers arriving while
+//    leadership is held queue as followers, each sleeping on its own signal
+//    until its round is decided: one wake-up per follower per round, none
+//    for followers the round did not cover.
 //  - Before its fdatasync the leader may wait up to group_commit_window_us
 //    for more syncers, but only while that can pay: it stops (or never
 //    starts) as soon as the requests it has (itself and the queue) number
@@ -17,7 +20,7 @@
 //    before it started. The leader acknowledges itself and the queued
 //    followers whose bytes it covered, oldest first, at most
 //    group_commit_max_batch requests in all (0: no limit); the rest stay
-//    queued and one of them leads the next round, even if its bytes were
+//    queued and the oldest leads the next round, even if its bytes were
 //    made durable meanwhile, so that the cap holds exactly. A request whose
 //    bytes were durable when it arrived returns at once and belongs to no
 //    batch.
@@ -44,17 +47,38 @@ uint64_t NowMicros() {
 
 }  // namespace
 
+void Log::SyncWaiter::Signal() {
+  {
+    std::lock_guard<std::mutex> guard(signal_mu);
+    signalled = true;
+  }
+  signal_cv.notify_one();
+}
+
+void Log::SyncWaiter::Wait() {
+  std::unique_lock<std::mutex> lock(signal_mu);
+  signal_cv.wait(lock, [this] { return signalled; });
+}
+
 // Leadership of one sync round: while it is held, other syncers queue.
-// Constructed and destroyed with mu_ held.
+// Constructed and destroyed with mu_ held; a follower handed leadership
+// constructs it again (it is still held for it).
 class Log::SyncLeadership {
  public:
   explicit SyncLeadership(Log* log) : log_(log) {
     log_->sync_in_progress_ = true;
   }
+  // Followers not acknowledged: the oldest leads the next round. (After an
+  // error the queue is empty: SetErrorLocked answered every follower.)
   ~SyncLeadership() {
-    log_->sync_in_progress_ = false;
-    // Followers not acknowledged: one leads next, or all see the error.
-    log_->sync_cv_.notify_all();
+    if (log_->sync_queue_.empty()) {
+      log_->sync_in_progress_ = false;
+      return;
+    }
+    SyncWaiter* next = log_->sync_queue_.front();
+    log_->sync_queue_.pop_front();
+    next->lead = true;
+    next->Signal();
   }
   SyncLeadership(const SyncLeadership&) = delete;
   SyncLeadership& operator=(const SyncLeadership&) = delete;
@@ -66,7 +90,13 @@ class Log::SyncLeadership {
 void Log::SetErrorLocked(const IOStatus& s) {
   if (error_.ok()) {
     error_ = s;
-    sync_cv_.notify_all();
+    // Every queued follower gets the error now; none will lead.
+    for (SyncWaiter* w : sync_queue_) {
+      w->done = true;
+      w->status = s;
+      w->Signal();
+    }
+    sync_queue_.clear();
     group_cv_.notify_all();
     prepare_cv_.notify_all();
   }
@@ -119,29 +149,30 @@ IOStatus Log::GroupSyncLocked(std::unique_lock<std::mutex>& lock,
                            ? options_.group_commit_max_batch
                            : 0;
   // Follow while someone leads.
+  bool handed = false;
   if (sync_in_progress_) {
     SyncWaiter me;
     me.target = target;
     sync_queue_.push_back(&me);
     group_cv_.notify_all();  // a leader in its window counts requests
     const uint64_t queued_at = NowMicros();
-    sync_cv_.wait(lock, [&] {
-      return me.done || !error_.ok() || !sync_in_progress_;
-    });
+    lock.unlock();
+    me.Wait();
+    lock.lock();
     stats_.queued_wait_max_us =
         std::max(stats_.queued_wait_max_us, NowMicros() - queued_at);
     if (me.done) return me.status;  // acknowledged (or failed) by a leader
-    sync_queue_.erase(std::find(sync_queue_.begin(), sync_queue_.end(), &me));
-    if (!error_.ok()) return error_;
-    // Not acknowledged by the last leader: its bytes were written after
-    // that fdatasync started, or the group was full. With a cap, lead a
-    // round even if they are durable by now, so that no fdatasync ever
-    // acknowledges more than `cap` requests.
-    if (cap == 0 && durable_lsn_ >= target) return IOStatus::OK();
+    handed = me.lead;
   }
 
   // Lead.
   SyncLeadership leadership(this);
+  if (!error_.ok()) return error_;
+  // Handed leadership, not acknowledged by the last leader: its bytes were
+  // written after that fdatasync started, or the group was full. With a
+  // cap, lead a round even if they are durable by now, so that no
+  // fdatasync ever acknowledges more than `cap` requests.
+  if (handed && cap == 0 && durable_lsn_ >= target) return IOStatus::OK();
   const uint64_t round_start = NowMicros();
   if (options_.sync_mode == SyncMode::kGroup && why != SyncFor::kEngine &&
       options_.group_commit_window_us > 0) {
@@ -166,6 +197,7 @@ IOStatus Log::GroupSyncLocked(std::unique_lock<std::mutex>& lock,
     }
     w->done = true;
     w->status = s;
+    w->Signal();
     ++requests;
     it = sync_queue_.erase(it);
   }
@@ -221,7 +253,6 @@ IOStatus Log::SyncHeadLocked(std::unique_lock<std::mutex>& lock,
   } else if (error_.ok()) {
     durable_lsn_ = std::max(durable_lsn_, *upto);
   }
-  if (!sync_queue_.empty()) sync_cv_.notify_all();
   return error_;
 }
 
