@@ -57,8 +57,11 @@ class Case:
 CASES = [
     Case("sync1_1db_1t", ["--sync=1", "--threads=1"], num=20000),
     Case("sync1_1db_8t", ["--sync=1", "--threads=8"], num=6000),
+    Case("sync1_1db_32t", ["--sync=1", "--threads=32"], num=1500),
     Case("sync1_8db_8t", ["--sync=1", "--threads=8", "--num_multi_db=8"],
          num=1000, shared_log=True),
+    Case("sync1_32db_32t", ["--sync=1", "--threads=32", "--num_multi_db=32"],
+         num=150, shared_log=True),
     Case("sync0_1db_1t", ["--sync=0", "--threads=1"], num=400000),
 ]
 

@@ -243,6 +243,7 @@ class Log {
   // running).
   bool sync_in_progress_ = false;
   std::deque<SyncWaiter*> sync_queue_;  // followers, oldest first
+  std::vector<SyncWaiter*> acknowledged_;  // a leader's, reused per round
   std::condition_variable group_cv_;    // a follower joined (wakes the leader)
   // Logical files appended since the last sync batch started, and in the
   // round before: the writers a leader's window may wait for (two rounds,

@@ -68,9 +68,13 @@ class Log::SyncLeadership {
   explicit SyncLeadership(Log* log) : log_(log) {
     log_->sync_in_progress_ = true;
   }
-  // Followers not acknowledged: the oldest leads the next round. (After an
-  // error the queue is empty: SetErrorLocked answered every follower.)
-  ~SyncLeadership() {
+  ~SyncLeadership() { HandOn(); }
+  // Ends this leader's hold, once: the oldest follower still queued leads
+  // the next round, or leadership is released if none is. (After an error
+  // the queue is empty: SetErrorLocked answered every follower.)
+  void HandOn() {
+    if (released_) return;
+    released_ = true;
     if (log_->sync_queue_.empty()) {
       log_->sync_in_progress_ = false;
       return;
@@ -85,6 +89,7 @@ class Log::SyncLeadership {
 
  private:
   Log* const log_;
+  bool released_ = false;
 };
 
 void Log::SetErrorLocked(const IOStatus& s) {
@@ -185,9 +190,10 @@ IOStatus Log::GroupSyncLocked(std::unique_lock<std::mutex>& lock,
   uint64_t upto = 0, took = 0;
   IOStatus s = SyncHeadLocked(lock, &upto, &took);
   // Acknowledge the followers this fdatasync covered, oldest first, up to
-  // the cap. On failure s is the sticky error: each covered follower gets
-  // it here, the others when they wake (leadership's release).
+  // the cap. On failure s is the sticky error, and SetErrorLocked has
+  // already answered every follower with it.
   uint64_t requests = why == SyncFor::kEngine ? 0 : 1;
+  acknowledged_.clear();
   for (auto it = sync_queue_.begin(); it != sync_queue_.end();) {
     if (cap != 0 && requests >= cap) break;
     SyncWaiter* w = *it;
@@ -197,10 +203,14 @@ IOStatus Log::GroupSyncLocked(std::unique_lock<std::mutex>& lock,
     }
     w->done = true;
     w->status = s;
-    w->Signal();
+    acknowledged_.push_back(w);
     ++requests;
     it = sync_queue_.erase(it);
   }
+  // The next leader is woken first, so that the next fdatasync starts as
+  // soon as possible (the disk stays busy); then the acknowledged.
+  leadership.HandOn();
+  for (SyncWaiter* w : acknowledged_) w->Signal();
   if (requests > 0) RecordSyncBatchLocked(requests, took);
   stats_.batch_max_us =
       std::max(stats_.batch_max_us, NowMicros() - round_start);
