@@ -471,7 +471,8 @@ IOStatus Log::Delete(const std::string& name) {
     return NoFile(name);
   }
   s = WriteFrameLocked(MakeFrame(FrameType::kDelete, file->id, 0), Slice());
-  if (s.ok()) housekeeper_cv_.notify_all();  // segments may have become reclaimable
+  // Segments may have become reclaimable.
+  if (s.ok()) housekeeper_cv_.notify_all();
   return s;
 }
 
@@ -521,7 +522,8 @@ IOStatus Log::OpenHandle(const std::string& name, uint64_t* id) {
 void Log::CloseHandle(uint64_t id) {
   std::lock_guard<std::mutex> guard(mu_);
   table_.ReleaseHandle(id);
-  housekeeper_cv_.notify_all();  // a deleted file's segments may have become reclaimable
+  // A deleted file's segments may have become reclaimable.
+  housekeeper_cv_.notify_all();
 }
 
 uint64_t Log::Size(uint64_t id) {
@@ -643,8 +645,8 @@ IOStatus Log::RotateLocked(std::unique_lock<std::mutex>& lock) {
                        [&] { return prepared_ != nullptr || !preparing_; });
       return IOStatus::OK();  // the caller checks for room again
     }
-    return PrepareNextLocked(lock);  // on failure nothing was written:
-                                     // not sticky
+    // On failure nothing was written: not sticky.
+    return PrepareNextLocked(lock);
   }
   IOStatus s = head_->file->Sync();
   ++stats_.batch_count;

@@ -172,8 +172,11 @@ TEST_F(GroupCommitTest, MaxBatchCapHoldsExactly) {
     EXPECT_EQ(uint64_t{kThreads} * kRounds, stats.sync_request_count);
     EXPECT_LE(stats.batch_size_max, cap);
     EXPECT_GE(stats.batch_size_max, 1u);
+    // Not every request gets a batch: one whose bytes another leader's
+    // fdatasync covered between its Append and its Sync returns at once.
+    EXPECT_LE(stats.sync_batch_count, stats.sync_request_count);
     if (cap == 1) {
-      EXPECT_EQ(stats.sync_request_count, stats.sync_batch_count);
+      EXPECT_EQ(1u, stats.batch_size_max);
     }
     log_.reset();
   }
