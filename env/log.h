@@ -121,15 +121,22 @@ class Log {
     bool zero_filled = false;  // created and zero-filled
     std::shared_ptr<StorageFile> file;
   };
-  // A data payload ready to be framed: compressed when that helps.
+  // A data payload ready to be framed: compressed when that helps, else a
+  // view of the caller's bytes (valid while they are: no copy on the hot
+  // path).
   struct EncodedChunk {
     Codec codec = Codec::kNone;
-    uint32_t raw_len = 0;
-    std::string stored;
+    Slice raw;
+    std::string compressed;  // when codec != kNone
+    uint32_t raw_len() const { return static_cast<uint32_t>(raw.size()); }
+    Slice stored() const {
+      return codec == Codec::kNone ? raw : Slice(compressed);
+    }
   };
 
   Log(Storage* storage, std::string dir, const LogOptions& options);
   IOStatus Recover(RecoveryInfo* info);
+  // Splits `data` into frame-sized chunks; they refer to `data`.
   std::vector<EncodedChunk> EncodeData(const Slice& data) const;
 
   // All *Locked methods need mu_ held; those taking the lock may release
@@ -200,7 +207,11 @@ class Log {
   // Opens the LOG file and writes the options and the recovery summary.
   void OpenInfoLog(const RecoveryInfo& info);
   void MaybeDumpStatsLocked(std::unique_lock<std::mutex>& lock);
-  void RecordWriteLocked(uint64_t id, uint64_t bytes, uint64_t start_us);
+  // True if this Append/WriteAt is one that append_timing_interval times;
+  // then *start_us is now.
+  bool StartAppendTiming(uint64_t* start_us);
+  void RecordWriteLocked(uint64_t id, uint64_t bytes, bool timed,
+                         uint64_t start_us);
   LogicalFile* WritableFileLocked(uint64_t id, IOStatus* s);
   static IOStatus CheckName(const std::string& name);
   IOStatus NoFile(const std::string& name) const;
@@ -259,6 +270,7 @@ class Log {
   uint64_t choice_frame_bytes_ = 0;
   bool stop_ = false;
   std::string frame_buffer_;  // reused by WriteFrameLocked
+  std::atomic<uint64_t> appends_started_{0};  // picks the timed appends
   LogStats stats_;
 
   std::mutex info_mu_;  // the LOG file; never taken with mu_ held

@@ -128,7 +128,7 @@ std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
   e.Counter("segwal_write_bytes", "Logical bytes appended or written",
             s.write_bytes);
   e.Gauge("segwal_write_max_microseconds",
-          "Longest Append or WriteAt call", s.write_max_us);
+          "Longest timed Append or WriteAt call", s.write_max_us);
   e.Counter("segwal_frames_written", "Frames written to segments",
             s.frames_written);
   e.Counter("segwal_frame_bytes_written",
@@ -163,7 +163,9 @@ std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
           "Longest wait of a sync follower for its group leader",
           s.queued_wait_max_us);
   e.Summary("segwal_append_duration_seconds",
-            "Latency of Append and WriteAt calls", s.append_latency_us);
+            "Latency of timed Append and WriteAt calls (one in "
+            "append_timing_interval)",
+            s.append_latency_us);
   e.Summary("segwal_sync_duration_seconds",
             "Latency of Sync and SyncAll calls", s.sync_latency_us);
   e.Counter("segwal_segment_rotations", "Segment rotations", s.rotations);

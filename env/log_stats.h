@@ -24,7 +24,7 @@ struct LogStats {
   // Writes.
   uint64_t write_request_count = 0;  // Append/WriteAt calls
   uint64_t write_bytes = 0;          // logical bytes they carried
-  uint64_t write_max_us = 0;         // longest Append/WriteAt call
+  uint64_t write_max_us = 0;         // longest timed Append/WriteAt call
   uint64_t frames_written = 0;
   uint64_t frame_bytes_written = 0;  // bytes of frames, headers included
   // Syncs.
@@ -41,7 +41,7 @@ struct LogStats {
   uint64_t group_wait_max_us = 0;
   uint64_t queued_wait_max_us = 0;   // longest a follower waited for a leader
   // Latency of whole calls, in microseconds (lock waits included).
-  LatencyHistogram append_latency_us;  // Append/WriteAt
+  LatencyHistogram append_latency_us;  // timed Append/WriteAt calls
   LatencyHistogram sync_latency_us;    // Sync/SyncAll
   // Segments and space.
   uint64_t rotations = 0;

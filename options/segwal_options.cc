@@ -27,6 +27,7 @@ constexpr uint64_t kMaxSyncIntervalMs = 60000;
 constexpr uint64_t kMaxGroupCommitWindowUs = 100000;
 constexpr uint64_t kMaxRecycleSegments = 1024;
 constexpr uint64_t kMaxStatsDumpPeriodSec = 7 * 24 * 3600;
+constexpr uint64_t kMaxAppendTimingInterval = 65536;
 // LZ4_compress_fast clamps its acceleration to LZ4_ACCELERATION_MAX, which
 // lz4.h documents as 65537 but does not export.
 constexpr int kMaxLz4Acceleration = 65537;
@@ -235,6 +236,8 @@ std::unordered_map<std::string, OptionTypeInfo>* NewOptionTypeInfo() {
        EnumOption(SEGWAL_LOG_FIELD(preallocate), &PreallocationNames())},
       {"stats_dump_period_sec",
        UnsignedOption(SEGWAL_LOG_FIELD(stats_dump_period_sec), false)},
+      {"append_timing_interval",
+       UnsignedOption(SEGWAL_LOG_FIELD(append_timing_interval), false)},
   };
 }
 
@@ -329,6 +332,13 @@ Status ValidateSegWalOptions(const SegWalOptions& options) {
                     "must be at most " +
                         std::to_string(kMaxStatsDumpPeriodSec) +
                         " (seconds, one week; 0 = never)");
+  }
+  if (log.append_timing_interval < 1 ||
+      log.append_timing_interval > kMaxAppendTimingInterval) {
+    return BadValue("append_timing_interval",
+                    std::to_string(log.append_timing_interval),
+                    "must be from 1 (time every Append) to " +
+                        std::to_string(kMaxAppendTimingInterval));
   }
   return Status::OK();
 }

@@ -225,9 +225,12 @@ TEST_F(GroupCommitTest, FailedGroupSyncAfterTheWindowReachesEveryMember) {
   EXPECT_EQ(injected.ToString(), log_->Sync(ids[0]).ToString());
 }
 
-// Stats: every call is counted once in its histogram.
+// Stats: every call is counted once in its histogram (with every Append
+// timed).
 TEST_F(GroupCommitTest, StatsCountEveryCall) {
-  Open(Group(0));
+  LogOptions options = Group(0);
+  options.append_timing_interval = 1;
+  Open(options);
   const uint64_t id = Create("a.log");
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(log_->Append(id, Pattern(100, i)).ok());
@@ -247,11 +250,28 @@ TEST_F(GroupCommitTest, StatsCountEveryCall) {
   EXPECT_GE(stats.segments_created + stats.segments_recycled, 1u);
 }
 
+// append_timing_interval = 4 times calls 0, 4 and 8 of ten; all ten count.
+TEST_F(GroupCommitTest, AppendTimingIntervalTimesOneCallInN) {
+  LogOptions options = Group(0);
+  options.append_timing_interval = 4;
+  Open(options);
+  const uint64_t id = Create("a.log");
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(log_->Append(id, Pattern(100, i)).ok());
+  }
+  const LogStats stats = log_->GetStats();
+  EXPECT_EQ(10u, stats.write_request_count);
+  EXPECT_EQ(1000u, stats.write_bytes);
+  EXPECT_EQ(3u, stats.append_latency_us.count());
+}
+
 // Every line of the exposition is a comment (# HELP / # TYPE) or a sample
 // `name{labels} value` with a valid metric name; counters end in _total;
 // every sample's family was declared by a # TYPE line.
 TEST_F(GroupCommitTest, PrometheusTextParses) {
-  Open(Group(0));
+  LogOptions options = Group(0);
+  options.append_timing_interval = 1;
+  Open(options);
   const uint64_t id = Create("a.log");
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(log_->Append(id, Pattern(100, i)).ok());

@@ -63,6 +63,7 @@ void ExpectSameOptions(const SegWalOptions& a, const SegWalOptions& b) {
   EXPECT_EQ(a.log.recycle_segments, b.log.recycle_segments);
   EXPECT_EQ(a.log.preallocate, b.log.preallocate);
   EXPECT_EQ(a.log.stats_dump_period_sec, b.log.stats_dump_period_sec);
+  EXPECT_EQ(a.log.append_timing_interval, b.log.append_timing_interval);
 }
 
 // Every option set to a value other than its default.
@@ -71,7 +72,8 @@ constexpr char kEveryOption[] =
     "sync_interval_ms=250;group_commit_window_us=500;"
     "group_commit_max_batch=16;compression=zstd;compression_level=7;"
     "compression_min_bytes=4K;recovery_mode=kPointInTimeRecovery;"
-    "recycle_segments=9;preallocate=zero;stats_dump_period_sec=5";
+    "recycle_segments=9;preallocate=zero;stats_dump_period_sec=5;"
+    "append_timing_interval=4";
 
 TEST(OptionsTest, TableHasEveryOption) {
   std::set<std::string> names;
@@ -82,7 +84,8 @@ TEST(OptionsTest, TableHasEveryOption) {
                        "group_commit_max_batch", "compression",
                        "compression_level", "compression_min_bytes",
                        "recovery_mode", "recycle_segments",
-                       "preallocate", "stats_dump_period_sec"}));
+                       "preallocate", "stats_dump_period_sec",
+                       "append_timing_interval"}));
 }
 
 TEST(OptionsTest, DefaultsAreValid) {
@@ -109,6 +112,7 @@ TEST(OptionsTest, ParsesEveryOption) {
   EXPECT_EQ(o.log.recycle_segments, 9u);
   EXPECT_EQ(o.log.preallocate, Preallocation::kZero);
   EXPECT_EQ(o.log.stats_dump_period_sec, 5u);
+  EXPECT_EQ(o.log.append_timing_interval, 4u);
 }
 
 TEST(OptionsTest, SizeSuffixes) {
@@ -295,6 +299,10 @@ TEST(OptionsTest, OutOfRangeNamesTheOptionAndTheRange) {
       {"recycle_segments=1025", "recycle_segments=1025", "at most 1024"},
       {"stats_dump_period_sec=604801", "stats_dump_period_sec=604801",
        "at most 604800"},
+      {"append_timing_interval=0", "append_timing_interval=0",
+       "from 1 (time every Append) to 65536"},
+      {"append_timing_interval=65537", "append_timing_interval=65537",
+       "from 1 (time every Append) to 65536"},
       {"log_dir=relative/wal", "log_dir=relative/wal",
        "must be an absolute path"},
   };

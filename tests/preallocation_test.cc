@@ -57,7 +57,9 @@ class PreallocationTest : public LogFixture {
   void Write(uint64_t id, uint64_t bytes, bool synced) {
     for (uint64_t done = 0; done < bytes; done += 200) {
       ASSERT_TRUE(log_->Append(id, Pattern(200, done)).ok());
-      if (synced) ASSERT_TRUE(log_->Sync(id).ok());
+      if (synced) {
+        ASSERT_TRUE(log_->Sync(id).ok());
+      }
     }
   }
 
