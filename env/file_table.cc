@@ -1,6 +1,7 @@
 #include "env/file_table.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "env/varint.h"
@@ -134,8 +135,8 @@ IOStatus FileTable::ApplyData(const FrameHeader& frame,
   uint64_t end = frame.offset + frame.raw_len;
   if (frame.offset == file->size) {
     // An append (the common case): nothing to replace, and the new extent
-    // goes last, where the hint makes the insert constant time.
-    file->extents.emplace_hint(file->extents.end(), frame.offset, extent);
+    // goes last, in constant time.
+    file->extents.Append(frame.offset, extent);
     Account(extent, true);
   } else {
     RemoveRange(file, frame.offset, end);
@@ -305,39 +306,40 @@ void FileTable::Account(const Extent& extent, bool add) {
 
 void FileTable::InsertExtent(LogicalFile* file, uint64_t start,
                              const Extent& extent) {
-  file->extents[start] = extent;
+  file->extents.Set(start, extent);
   Account(extent, true);
 }
 
-// Removes [start, end) from a file's extents, splitting runs that straddle
-// either edge.
+// Removes [start, end) from a file's extents, keeping the parts of runs
+// that straddle either edge.
 void FileTable::RemoveRange(LogicalFile* file, uint64_t start, uint64_t end) {
-  auto& extents = file->extents;
-  auto it = extents.upper_bound(start);
-  if (it != extents.begin()) --it;
-  while (it != extents.end() && it->first < end) {
-    const uint64_t run_start = it->first;
-    const Extent run = it->second;
+  ExtentMap& extents = file->extents;
+  auto first = extents.upper_bound(start);
+  if (first != extents.begin()) {
+    auto before = std::prev(first);
+    if (before->first + before->second.length > start) first = before;
+  }
+  std::vector<ExtentMap::value_type> kept;  // at most a head and a tail
+  auto last = first;
+  for (; last != extents.end() && last->first < end; ++last) {
+    const uint64_t run_start = last->first;
+    const Extent& run = last->second;
     const uint64_t run_end = run_start + run.length;
-    if (run_end <= start) {
-      ++it;
-      continue;
-    }
     Account(run, false);
-    it = extents.erase(it);
     if (run_start < start) {
       Extent head = run;
       head.length = static_cast<uint32_t>(start - run_start);
-      InsertExtent(file, run_start, head);
+      kept.emplace_back(run_start, head);
     }
     if (run_end > end) {
       Extent tail = run;
       tail.skip = run.skip + static_cast<uint32_t>(end - run_start);
       tail.length = static_cast<uint32_t>(run_end - end);
-      InsertExtent(file, end, tail);
-      break;
+      kept.emplace_back(end, tail);
     }
   }
+  extents.erase(first, last);
+  for (const auto& [run_start, run] : kept) InsertExtent(file, run_start, run);
 }
 
 bool FileTable::FindHole(uint64_t* file_id, uint64_t* start,

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "env/extent_map.h"
 #include "env/format.h"
 #include "rocksdb/io_status.h"
 #include "rocksdb/slice.h"
@@ -25,25 +26,12 @@ namespace segwal {
 using rocksdb::IOStatus;
 using rocksdb::Slice;
 
-// A run of a logical file's bytes stored in one frame's payload.
-struct Extent {
-  uint64_t segment_id = 0;
-  uint32_t frame_offset = 0;  // segment offset of the frame header
-  uint32_t stored_len = 0;    // the frame's payload bytes on disk
-  uint32_t raw_len = 0;       // the frame's payload bytes once decoded
-  Codec codec = Codec::kNone;
-  uint32_t payload_crc = 0;   // as in the frame header
-  uint32_t skip = 0;          // where this run starts in the decoded payload
-  uint32_t length = 0;        // bytes of the file this run covers
-  bool hole = false;          // zeros standing in for skipped damage
-};
-
 struct LogicalFile {
   uint64_t id = 0;
   std::string name;          // empty once unlinked
   uint64_t size = 0;
   uint64_t mtime = 0;        // unix seconds
-  std::map<uint64_t, Extent> extents;  // keyed by logical start offset
+  ExtentMap extents;         // keyed by logical start offset
   int open_handles = 0;      // keeps an unlinked file's bytes alive
   uint64_t last_lsn = 0;     // log position just past its last frame
 };

@@ -117,6 +117,7 @@ class Log {
     uint64_t size = 0;
     uint32_t seed = 0;
     uint64_t end = 0;  // where the next frame goes (head) or frames end
+    uint64_t writeback_end = 0;  // StartWriteback was asked up to here
     bool recycled = false;  // prepared from a reclaimed segment file
     bool zero_filled = false;  // created and zero-filled
     std::shared_ptr<StorageFile> file;
@@ -144,6 +145,9 @@ class Log {
   IOStatus EnsureRoomLocked(std::unique_lock<std::mutex>& lock,
                             uint64_t footprint);
   IOStatus WriteFrameLocked(FrameHeader header, const Slice& payload);
+  // Offset in the head up to which its frames are durable.
+  uint64_t HeadDurableOffsetLocked() const;
+  void MaybeStartWritebackLocked();
   // Writes one data frame of `chunk` at `offset` of file `id` (as
   // WriteFrameLocked: room ensured, the write valid for the table).
   IOStatus WriteChunkLocked(uint64_t id, uint64_t offset,

@@ -134,6 +134,9 @@ std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
   e.Counter("segwal_frame_bytes_written",
             "Bytes of frames written, headers included",
             s.frame_bytes_written);
+  e.Counter("segwal_writeback_starts",
+            "Writebacks started early for a MiB of unsynced frames",
+            s.writeback_starts);
   e.Counter("segwal_sync_requests", "Sync and SyncAll calls",
             s.sync_request_count);
   e.Counter("segwal_batches",
@@ -202,9 +205,10 @@ std::string FormatStatsDump(const LogStats& s) {
   std::snprintf(
       buf, sizeof(buf),
       "segwal stats: writes=%" PRIu64 " write_bytes=%" PRIu64
-      " write_max_us=%" PRIu64 " frames=%" PRIu64 " frame_bytes=%" PRIu64 "\n",
+      " write_max_us=%" PRIu64 " frames=%" PRIu64 " frame_bytes=%" PRIu64
+      " writeback_starts=%" PRIu64 "\n",
       s.write_request_count, s.write_bytes, s.write_max_us, s.frames_written,
-      s.frame_bytes_written);
+      s.frame_bytes_written, s.writeback_starts);
   out += buf;
   std::snprintf(
       buf, sizeof(buf),

@@ -27,6 +27,7 @@ struct LogStats {
   uint64_t write_max_us = 0;         // longest timed Append/WriteAt call
   uint64_t frames_written = 0;
   uint64_t frame_bytes_written = 0;  // bytes of frames, headers included
+  uint64_t writeback_starts = 0;     // early writebacks of unsynced frames
   // Syncs.
   uint64_t sync_request_count = 0;   // Sync/SyncAll calls
   uint64_t batch_count = 0;          // fdatasyncs of head segments, all causes

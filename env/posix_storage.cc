@@ -63,6 +63,17 @@ class PosixFile : public StorageFile {
     return IOStatus::OK();
   }
 
+  void StartWriteback(uint64_t offset, uint64_t n) override {
+#ifdef SYNC_FILE_RANGE_WRITE
+    // Errors are ignored: this is a hint (see StorageFile).
+    (void)::sync_file_range(fd_, static_cast<off_t>(offset),
+                            static_cast<off_t>(n), SYNC_FILE_RANGE_WRITE);
+#else
+    (void)offset;
+    (void)n;
+#endif
+  }
+
   IOStatus Allocate(uint64_t size) override {
     if (::fallocate(fd_, 0, 0, static_cast<off_t>(size)) == 0) {
       return IOStatus::OK();

@@ -29,6 +29,12 @@ class StorageFile {
   virtual IOStatus Write(uint64_t offset, const char* data, size_t n) = 0;
   // Makes every written byte and the file size durable (fdatasync).
   virtual IOStatus Sync() = 0;
+  // A hint: start writing [offset, offset + n) back to the disk without
+  // waiting (sync_file_range with SYNC_FILE_RANGE_WRITE only), so that a
+  // later Sync has less to wait for. Durability still needs Sync; a
+  // writeback error is left for Sync to report (no wait, so nothing
+  // consumes it here).
+  virtual void StartWriteback(uint64_t /*offset*/, uint64_t /*n*/) {}
   // Reserves blocks for [0, size) and makes the file at least `size` bytes
   // long, the new bytes reading as zeros (fallocate without KEEP_SIZE; the
   // new size is durable after Sync). NotSupported where the file system

@@ -204,6 +204,45 @@ TEST_F(SegWalDbTest, WriteCloseReopenReadBack) {
   }
 }
 
+// Unsynced WAL writes have their writeback started a MiB at a time (so
+// that sealing a segment does not write it all at once); synced ones are
+// durable already and get none. The LOG's closing stats block counts them.
+TEST_F(SegWalDbTest, UnsyncedWalWritesStartWritebackEarly) {
+  const std::string db = tmp_ / "db";
+  auto writeback_starts = [&] {
+    const std::string log = test::ReadFileToString(db + "/segwal/LOG");
+    const std::string key = "writeback_starts=";
+    const size_t at = log.rfind(key);
+    EXPECT_NE(std::string::npos, at) << log;
+    return at == std::string::npos
+               ? uint64_t{0}
+               : std::stoull(log.substr(at + key.size()));
+  };
+  auto put = [&](int from, int to, bool sync) {  // 4 KiB values
+    WriteOptions wo;
+    wo.sync = sync;
+    for (int i = from; i < to; ++i) {
+      ASSERT_TRUE(db_->Put(wo, Key(i), std::string(4096, 'a' + i % 26)).ok());
+    }
+  };
+  NewFs(SegWalOptions());  // 64 MiB segments: no rotation in between
+  OpenDb(DbOptions(), db);
+  put(0, 768, /*sync=*/true);  // 3 MiB, each write synced
+  CloseDb();
+  EXPECT_EQ(0u, writeback_starts());
+
+  OpenDb(DbOptions(), db);
+  put(768, 1536, /*sync=*/false);  // 3 MiB, never synced
+  CloseDb();
+  EXPECT_GE(writeback_starts(), 2u);
+  OpenDb(DbOptions(), db);
+  std::string value;
+  for (int i : {0, 767, 768, 1535}) {
+    ASSERT_TRUE(db_->Get(ReadOptions(), Key(i), &value).ok()) << i;
+    EXPECT_EQ(std::string(4096, 'a' + i % 26), value) << i;
+  }
+}
+
 // The log is open while the DB is, and closed (its lock free for another
 // process) once the DB closes, though the FileSystem lives on. Logs made
 // for a checkpoint's copies close when the copies are done.

@@ -245,6 +245,44 @@ TEST_F(LogTest, SyncModeNoneNeverSyncs) {
   EXPECT_EQ(0u, log_->GetStats().sync_batch_count);
 }
 
+// Unsynced frames have their writeback started for every MiB written, so
+// that the fdatasync sealing the segment has little left to write; frames
+// that writers sync are durable already and get no hint.
+TEST_F(LogTest, WritebackStartsForEveryMibOfUnsyncedFrames) {
+  constexpr uint64_t kMiB = 1 << 20;
+  LogOptions options = SmallSegments();
+  options.segment_size = 8 * kMiB;  // room for all of it in one segment
+  options.preallocate = Preallocation::kFallocate;
+  Open(options);
+  const uint64_t id = Create("a.log");
+  for (int i = 0; i < 768; ++i) {  // 3 MiB, never synced
+    ASSERT_TRUE(log_->Append(id, Pattern(4096, i)).ok());
+  }
+  std::vector<testing::MemStorage::WritebackHint> hints =
+      storage_.WritebackHints();
+  ASSERT_EQ(3u, hints.size());  // 3 MiB of payload and its frame headers
+  uint64_t next = hints[0].offset;
+  EXPECT_LT(next, 64 * 1024u);  // from where this segment's frames start
+  for (const auto& hint : hints) {
+    EXPECT_EQ(hints[0].path, hint.path);
+    EXPECT_EQ(next, hint.offset);  // contiguous: every unsynced byte once
+    EXPECT_GE(hint.n, kMiB);
+    EXPECT_LT(hint.n, kMiB + FrameFootprint(4096));  // at most a frame over
+    next = hint.offset + hint.n;
+  }
+  EXPECT_EQ(hints.size(), log_->GetStats().writeback_starts);
+
+  // Synced from here on: nothing is left dirty for long, no more hints.
+  ASSERT_TRUE(log_->Sync(id).ok());
+  for (int i = 0; i < 768; ++i) {
+    ASSERT_TRUE(log_->Append(id, Pattern(4096, i)).ok());
+    ASSERT_TRUE(log_->Sync(id).ok());
+  }
+  EXPECT_EQ(hints.size(), storage_.WritebackHints().size());
+  EXPECT_EQ(Pattern(4096, 767),
+            ReadAll(log_.get(), "a.log").substr(6 * kMiB - 4096));
+}
+
 // always: one fdatasync per Sync.
 TEST_F(LogTest, SyncModeAlwaysSyncsEveryTime) {
   LogOptions options = SmallSegments();

@@ -90,12 +90,6 @@ class SegWalFsTest : public ::testing::Test {
     out << data;
   }
 
-  static std::string ReadPlain(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in),
-                       std::istreambuf_iterator<char>());
-  }
-
   TempDir tmp_;
   IOOptions io_;
   std::shared_ptr<SegWalFileSystem> fs_;
@@ -252,7 +246,7 @@ TEST_F(SegWalFsTest, ReopenWritableFileAppends) {
   ASSERT_TRUE(fs_->ReopenWritableFile(plain, FileOptions(), &f, nullptr).ok());
   ASSERT_TRUE(f->Append("+more", io_, nullptr).ok());
   ASSERT_TRUE(f->Close(io_, nullptr).ok());
-  EXPECT_EQ("plain+more", ReadPlain(plain));
+  EXPECT_EQ("plain+more", test::ReadFileToString(plain));
 
   // Neither: a new logical file.
   const std::string fresh = tmp_ / "000014.log";
@@ -304,7 +298,7 @@ TEST_F(SegWalFsTest, RenameIntoArchiveAndBetweenLogs) {
   ASSERT_TRUE(fs_->RenameFile(tmp_ / "other/000021.log",
                               tmp_ / "other/000021.log.trash", io_, nullptr)
                   .ok());
-  EXPECT_EQ("archived bytes", ReadPlain(tmp_ / "other/000021.log.trash"));
+  EXPECT_EQ("archived bytes", test::ReadFileToString(tmp_ / "other/000021.log.trash"));
   EXPECT_TRUE(
       fs_->FileExists(tmp_ / "other/000021.log", io_, nullptr).IsNotFound());
 
@@ -443,7 +437,7 @@ TEST_F(SegWalFsTest, PlainWalFilesPassThrough) {
   ASSERT_TRUE(fs_->CreateDir(tmp_ / "archive", io_, nullptr).ok());
   ASSERT_TRUE(
       fs_->RenameFile(plain, tmp_ / "archive/000070.log", io_, nullptr).ok());
-  EXPECT_EQ("written by stock rocksdb", ReadPlain(tmp_ / "archive/000070.log"));
+  EXPECT_EQ("written by stock rocksdb", test::ReadFileToString(tmp_ / "archive/000070.log"));
   EXPECT_TRUE(Contains(Children(tmp_ / "archive"), "000070.log"));
   ASSERT_TRUE(fs_->DeleteFile(tmp_ / "archive/000070.log", io_, nullptr).ok());
   EXPECT_FALSE(PathExists(tmp_ / "archive/000070.log"));
@@ -456,9 +450,9 @@ TEST_F(SegWalFsTest, OtherFilesAreUntouched) {
   WriteFile(manifest, "manifest");
   WriteFile(tmp_ / "LOG", "info log");
   WriteFile(tmp_ / "000005.sst", "table");
-  EXPECT_EQ("manifest", ReadPlain(manifest));
-  EXPECT_EQ("info log", ReadPlain(tmp_ / "LOG"));
-  EXPECT_EQ("table", ReadPlain(tmp_ / "000005.sst"));
+  EXPECT_EQ("manifest", test::ReadFileToString(manifest));
+  EXPECT_EQ("info log", test::ReadFileToString(tmp_ / "LOG"));
+  EXPECT_EQ("table", test::ReadFileToString(tmp_ / "000005.sst"));
   EXPECT_FALSE(PathExists(tmp_ / "segwal"));
 }
 
@@ -591,8 +585,8 @@ TEST_F(SegWalFsTest, ExportWritesPlainFilesAndEmptiesTheLog) {
   ASSERT_TRUE(
       ExportLogicalWals(tmp_.path(), test::SmallSegments(), &exported).ok());
   EXPECT_EQ(2u, exported.size());
-  EXPECT_EQ("wal one", ReadPlain(tmp_ / "000130.log"));
-  EXPECT_EQ("archived", ReadPlain(tmp_ / "archive/000129.log"));
+  EXPECT_EQ("wal one", test::ReadFileToString(tmp_ / "000130.log"));
+  EXPECT_EQ("archived", test::ReadFileToString(tmp_ / "archive/000129.log"));
   EXPECT_FALSE(PathExists(tmp_ / "segwal"));
   // Nothing left to export.
   ASSERT_TRUE(

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,13 @@ inline std::vector<std::string> ListDir(const std::string& dir) {
     closedir(d);
   }
   return out;
+}
+
+// A real file's bytes; empty if it cannot be read.
+inline std::string ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
 }
 
 inline bool PathExists(const std::string& path) {

@@ -73,6 +73,11 @@ class MemStorage::Handle : public StorageFile {
     return IOStatus::OK();
   }
 
+  void StartWriteback(uint64_t offset, uint64_t n) override {
+    std::lock_guard<std::mutex> guard(storage_->mu_);
+    storage_->writeback_hints_.push_back({path_, offset, n});
+  }
+
   // Extends the file with zeros, pending like a write until Sync.
   IOStatus Allocate(uint64_t size) override {
     storage_->RunHook(FaultOp::kAllocate, path_);
@@ -409,6 +414,11 @@ uint64_t MemStorage::FaultsFired() {
 uint64_t MemStorage::SyncCount() {
   std::lock_guard<std::mutex> guard(mu_);
   return sync_count_;
+}
+
+std::vector<MemStorage::WritebackHint> MemStorage::WritebackHints() {
+  std::lock_guard<std::mutex> guard(mu_);
+  return writeback_hints_;
 }
 
 void MemStorage::SetAllocateSupported(bool supported) {

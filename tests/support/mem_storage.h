@@ -94,6 +94,14 @@ class MemStorage : public Storage {
                const std::string& bytes);
   void SetSize(const std::string& path, uint64_t size);
   uint64_t SyncCount();
+  // StorageFile::StartWriteback hints, in the order given (they change
+  // nothing: durability comes from Sync alone).
+  struct WritebackHint {
+    std::string path;
+    uint64_t offset;
+    uint64_t n;
+  };
+  std::vector<WritebackHint> WritebackHints();
   // Whether StorageFile::Allocate works (else NotSupported, as on a file
   // system without fallocate).
   void SetAllocateSupported(bool supported);
@@ -125,6 +133,7 @@ class MemStorage : public Storage {
   };
   std::vector<Fault> faults_;
   uint64_t sync_count_ = 0;
+  std::vector<WritebackHint> writeback_hints_;
   uint64_t faults_fired_ = 0;
   bool allocate_supported_ = true;
 
