@@ -40,8 +40,8 @@ class ExtentMap {
  public:
   using value_type = std::pair<uint64_t, Extent>;
   using Runs = std::deque<value_type>;
-  using iterator = typename Runs::iterator;
-  using const_iterator = typename Runs::const_iterator;
+  using iterator = Runs::iterator;
+  using const_iterator = Runs::const_iterator;
 
   iterator begin() { return runs_.begin(); }
   iterator end() { return runs_.end(); }

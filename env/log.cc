@@ -324,8 +324,6 @@ IOStatus Log::EnsureRoomLocked(std::unique_lock<std::mutex>& lock,
   return error_;
 }
 
-// Writes one frame at the head. Room must have been ensured, and the frame
-// must be valid for the table now: mu_ is not released in between.
 uint64_t Log::HeadDurableOffsetLocked() const {
   return (durable_lsn_ >> 32) == head_->id ? (durable_lsn_ & 0xffffffffu) : 0;
 }
@@ -333,9 +331,10 @@ uint64_t Log::HeadDurableOffsetLocked() const {
 // With few or no syncs (sync=0, sync_mode interval) the head's frames would
 // stay dirty in the page cache until the fdatasync that seals the segment
 // at rotation, which then writes up to a whole segment while the writer
-// that filled it waits (~18-60 ms for 64 MiB here). Starting the writeback
-// of every kWritebackChunkBytes of unsynced frames leaves that fdatasync
-// little to do. Syncing writers never get here: their frames are durable.
+// that filled it waits (15-20 ms for 64 MiB on the development VM).
+// Starting the writeback of every kWritebackChunkBytes of unsynced frames
+// leaves that fdatasync little to do. Syncing writers never get here: their
+// frames are durable.
 void Log::MaybeStartWritebackLocked() {
   const uint64_t from =
       std::max(head_->writeback_end, HeadDurableOffsetLocked());
@@ -345,6 +344,8 @@ void Log::MaybeStartWritebackLocked() {
   ++stats_.writeback_starts;
 }
 
+// Writes one frame at the head. Room must have been ensured, and the frame
+// must be valid for the table now: mu_ is not released in between.
 IOStatus Log::WriteFrameLocked(FrameHeader header, const Slice& payload) {
   header.durable_mark = static_cast<uint32_t>(HeadDurableOffsetLocked());
   frame_buffer_.clear();

@@ -298,7 +298,8 @@ TEST_F(SegWalFsTest, RenameIntoArchiveAndBetweenLogs) {
   ASSERT_TRUE(fs_->RenameFile(tmp_ / "other/000021.log",
                               tmp_ / "other/000021.log.trash", io_, nullptr)
                   .ok());
-  EXPECT_EQ("archived bytes", test::ReadFileToString(tmp_ / "other/000021.log.trash"));
+  EXPECT_EQ("archived bytes",
+            test::ReadFileToString(tmp_ / "other/000021.log.trash"));
   EXPECT_TRUE(
       fs_->FileExists(tmp_ / "other/000021.log", io_, nullptr).IsNotFound());
 
@@ -437,7 +438,8 @@ TEST_F(SegWalFsTest, PlainWalFilesPassThrough) {
   ASSERT_TRUE(fs_->CreateDir(tmp_ / "archive", io_, nullptr).ok());
   ASSERT_TRUE(
       fs_->RenameFile(plain, tmp_ / "archive/000070.log", io_, nullptr).ok());
-  EXPECT_EQ("written by stock rocksdb", test::ReadFileToString(tmp_ / "archive/000070.log"));
+  EXPECT_EQ("written by stock rocksdb",
+            test::ReadFileToString(tmp_ / "archive/000070.log"));
   EXPECT_TRUE(Contains(Children(tmp_ / "archive"), "000070.log"));
   ASSERT_TRUE(fs_->DeleteFile(tmp_ / "archive/000070.log", io_, nullptr).ok());
   EXPECT_FALSE(PathExists(tmp_ / "archive/000070.log"));
