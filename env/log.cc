@@ -693,7 +693,7 @@ IOStatus Log::RotateLocked(std::unique_lock<std::mutex>& lock) {
     // On failure nothing was written: not sticky.
     return PrepareNextLocked(lock);
   }
-  IOStatus s = head_->file->Sync();
+  IOStatus s = head_->syncs.Sync(head_->file.get());
   ++stats_.batch_count;
   if (!s.ok()) {
     SetErrorLocked(s);

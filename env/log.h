@@ -41,6 +41,7 @@
 #include "env/log_metrics.h"
 #include "env/log_options.h"
 #include "env/log_stats.h"
+#include "env/serial_sync.h"
 #include "env/storage.h"
 
 namespace segwal {
@@ -121,6 +122,8 @@ class Log {
     bool recycled = false;  // prepared from a reclaimed segment file
     bool zero_filled = false;  // created and zero-filled
     std::shared_ptr<StorageFile> file;
+    // Every fdatasync of the segment once it is shared (head or sealed).
+    SerialSync syncs;
   };
   // A data payload ready to be framed: compressed when that helps, else a
   // view of the caller's bytes (valid while they are: no copy on the hot

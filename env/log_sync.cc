@@ -137,8 +137,8 @@ IOStatus Log::SyncToLocked(std::unique_lock<std::mutex>& lock,
     }
   }
   if (mode != SyncMode::kAlways) return GroupSyncLocked(lock, target, why);
-  // Mode always: every call runs its own fdatasync (concurrently with
-  // others'): a batch of one.
+  // Mode always: every call runs its own fdatasync (one at a time, see
+  // SerialSync): a batch of one.
   uint64_t upto = 0, took = 0;
   IOStatus s = SyncHeadLocked(lock, &upto, &took);
   const uint64_t requests = why == SyncFor::kEngine ? 0 : 1;
@@ -251,13 +251,13 @@ IOStatus Log::SyncHeadLocked(std::unique_lock<std::mutex>& lock,
   *upto = written_lsn_;
   lock.unlock();
   const uint64_t started = NowMicros();
-  IOStatus s = head->file->Sync();
+  // Through the segment's SerialSync: a success here cannot follow or
+  // overlap a failed fdatasync of the file (a rotation's, or another
+  // caller's in mode always), which the kernel reports only once.
+  IOStatus s = head->syncs.Sync(head->file.get());
   *took_us = NowMicros() - started;
   lock.lock();
   ++stats_.batch_count;
-  // Another fdatasync of the file may have failed meanwhile (a rotation's,
-  // or a concurrent one in mode always): the kernel reports an error once,
-  // so this one's success proves nothing then.
   if (!s.ok()) {
     SetErrorLocked(s);
   } else if (error_.ok()) {

@@ -14,6 +14,10 @@ struct MemStorage::File {
     bool resize;  // a truncate to `offset` rather than a write
   };
   std::vector<Write> pending;  // since the last Sync, in order
+  // A Sync failed: as Linux does, its writes were dropped (never reach the
+  // disk, though reads still see them), so `current` is no longer
+  // `durable` plus `pending`.
+  bool lost_writes = false;
 
   void Apply(const Write& w, std::string* image) const {
     if (w.resize) {
@@ -65,9 +69,22 @@ class MemStorage::Handle : public StorageFile {
     storage_->RunHook(FaultOp::kSync, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     IOStatus s = Alive();
-    if (s.ok()) s = storage_->CheckFault(FaultOp::kSync, path_);
     if (!s.ok()) return s;
-    file_->durable = file_->current;
+    s = storage_->CheckFault(FaultOp::kSync, path_);
+    if (!s.ok()) {
+      // The failed writeback loses what this Sync was to make durable, and
+      // a later Sync does not bring it back.
+      file_->lost_writes = file_->lost_writes || !file_->pending.empty();
+      file_->pending.clear();
+      return s;
+    }
+    if (file_->lost_writes) {
+      for (const File::Write& w : file_->pending) {
+        file_->Apply(w, &file_->durable);
+      }
+    } else {
+      file_->durable = file_->current;
+    }
     file_->pending.clear();
     ++storage_->sync_count_;
     return IOStatus::OK();
@@ -366,6 +383,7 @@ void MemStorage::Crash(CrashMode mode, std::mt19937_64* rng) {
     file->durable = image;
     file->current = image;
     file->pending.clear();
+    file->lost_writes = false;
   }
   names_ = durable_names_;
   dirs_ = durable_dirs_;

@@ -80,7 +80,9 @@ class MemStorage : public Storage {
   void SetHook(Hook hook);
 
   // Makes the next `count` calls of `op` on paths containing `path_part`
-  // fail with `status` (count < 0: until ClearFaults).
+  // fail with `status` (count < 0: until ClearFaults). A failed kSync, as
+  // on Linux, loses the file's unsynced writes: reads still see them, no
+  // later Sync makes them durable, a crash drops them.
   void InjectFault(FaultOp op, const std::string& path_part, IOStatus status,
                    int count = 1);
   void ClearFaults();
