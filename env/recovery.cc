@@ -37,7 +37,7 @@ bool ParseIdWithSuffix(const std::string& name, const std::string& suffix,
 // Returns an empty string for a valid frame, else why it is not one.
 // *header_ok tells whether the header itself checked out (so its length can
 // be trusted to step over the frame).
-std::string CheckFrame(const std::string& image, uint64_t pos, uint64_t limit,
+std::string CheckFrame(const Slice& image, uint64_t pos, uint64_t limit,
                        uint32_t seed, FrameHeader* h, bool* header_ok) {
   *header_ok = false;
   if (limit - pos < kFrameHeaderSize) {
@@ -84,7 +84,7 @@ std::string CheckFrame(const std::string& image, uint64_t pos, uint64_t limit,
   return "";
 }
 
-uint64_t WordAt(const std::string& image, uint64_t pos) {
+uint64_t WordAt(const Slice& image, uint64_t pos) {
   uint64_t word;
   std::memcpy(&word, image.data() + pos, sizeof(word));
   return word;
@@ -119,7 +119,7 @@ class Scanner {
   // sealed; 0 means the newest segment (tail rules apply). Sets *stopped
   // when the mode ends recovery inside it.
   IOStatus ScanSegment(ScannedSegment* seg, uint64_t bound, bool* stopped);
-  IOStatus ExamineTail(const ScannedSegment& seg, const std::string& image,
+  IOStatus ExamineTail(const ScannedSegment& seg, const Slice& image,
                        uint64_t pos, uint32_t seed, const std::string& why,
                        bool header_ok, const FrameHeader& h, bool* damaged);
   // Records damage; returns it as the error unless the mode tolerates it.
@@ -328,10 +328,22 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   const uint64_t held = std::min<uint64_t>(
       limit, std::max<uint64_t>(file_size, kSegmentHeaderBlock) +
                  kMaxDataFramePayload + 2 * kFrameHeaderSize);
-  std::string image(held, '\0');
+  // A file that holds all `held` bytes is mapped rather than copied: for a
+  // 64 MiB head segment, mostly zeros, that is ~2 ms instead of ~300 ms of
+  // allocating, zeroing and reading (page faults cost dearly on VMs).
+  std::shared_ptr<const char> mapped;
+  std::string read;
+  Slice image;
   size_t got = 0;
-  s = seg->file->Read(0, held, &image[0], &got);
-  if (!s.ok()) return s;
+  if (file_size >= held && seg->file->MapReadOnly(held, &mapped).ok()) {
+    image = Slice(mapped.get(), held);
+    got = held;
+  } else {
+    read.assign(held, '\0');
+    s = seg->file->Read(0, held, &read[0], &got);
+    if (!s.ok()) return s;
+    image = Slice(read);
+  }
   info_->bytes_scanned += got;
   ++info_->segments_scanned;
 
@@ -412,7 +424,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
 // later frame that checks out records that `pos` had already been durable
 // when it was written: then durable bytes were damaged.
 IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
-                              const std::string& image, uint64_t pos,
+                              const Slice& image, uint64_t pos,
                               uint32_t seed, const std::string& why,
                               bool header_ok, const FrameHeader& h,
                               bool* damaged) {
