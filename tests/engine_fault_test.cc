@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -122,6 +123,41 @@ class EngineFaultTest : public LogFixture {
       }
     }
     return max + 1;
+  }
+
+  // Runs `first` on a thread until its first storage Sync, which is held
+  // for up to 300 ms or until `second`, run on another thread meanwhile,
+  // returns. Tells whether `second` returned while that Sync was held.
+  bool SecondReturnsDuringFirstSync(const std::function<void()>& first,
+                                    const std::function<void()>& second) {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool held = false, second_returned = false, overlapped = false;
+    std::atomic<bool> first_sync{true};
+    storage_.SetHook([&](FaultOp op, const std::string&) {
+      if (op != FaultOp::kSync || !first_sync.exchange(false)) return;
+      std::unique_lock<std::mutex> lock(mu);
+      held = true;
+      cv.notify_all();
+      cv.wait_for(lock, std::chrono::milliseconds(300),
+                  [&] { return second_returned; });
+      overlapped = second_returned;
+    });
+    std::thread one(first);
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return held; });
+    }
+    std::thread two([&] {
+      second();
+      std::lock_guard<std::mutex> guard(mu);
+      second_returned = true;
+      cv.notify_all();
+    });
+    one.join();
+    two.join();
+    storage_.SetHook(nullptr);
+    return overlapped;
   }
 
   LogOptions options_;
@@ -251,40 +287,17 @@ TEST_P(StickyFaultTest, SyncBehindAFailedOneFailsWithoutSyncing) {
   SetUpLog(options);
   const uint64_t other = Create("b.log");
   ASSERT_TRUE(log_->SyncAll().ok());
-  std::mutex mu;
-  std::condition_variable cv;
-  bool a_in_sync = false, b_returned = false, b_returned_during_a = false;
-  std::atomic<bool> first{true};
-  // A's fdatasync holds on, giving B's 300 ms to (wrongly) complete.
-  storage_.SetHook([&](FaultOp op, const std::string&) {
-    if (op != FaultOp::kSync || !first.exchange(false)) return;
-    std::unique_lock<std::mutex> lock(mu);
-    a_in_sync = true;
-    cv.notify_all();
-    cv.wait_for(lock, std::chrono::milliseconds(300),
-                [&] { return b_returned; });
-    b_returned_during_a = b_returned;
-  });
   ASSERT_TRUE(AppendA("a's bytes").ok());
   storage_.InjectFault(FaultOp::kSync, ".seg", Injected(GetParam()), 1);
   const uint64_t syncs_before = storage_.SyncCount();
   IOStatus a_status, b_status;
-  std::thread a([&] { a_status = log_->Sync(id_); });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return a_in_sync; });
-  }
-  ASSERT_TRUE(log_->Append(other, "b's bytes").ok());
-  std::thread b([&] {
-    b_status = log_->Sync(other);
-    std::lock_guard<std::mutex> guard(mu);
-    b_returned = true;
-    cv.notify_all();
-  });
-  a.join();
-  b.join();
-  storage_.SetHook(nullptr);
-  EXPECT_FALSE(b_returned_during_a) << "B's Sync overlapped A's fdatasync";
+  const bool overlapped = SecondReturnsDuringFirstSync(
+      [&] { a_status = log_->Sync(id_); },
+      [&] {
+        b_status = log_->Append(other, "b's bytes");
+        if (b_status.ok()) b_status = log_->Sync(other);
+      });
+  EXPECT_FALSE(overlapped) << "B's Sync overlapped A's fdatasync";
   EXPECT_EQ(Injected(GetParam()).ToString(), a_status.ToString());
   EXPECT_EQ(Injected(GetParam()).ToString(), b_status.ToString());
   EXPECT_EQ(1u, storage_.FaultsFired());
@@ -305,40 +318,15 @@ TEST_P(StickyFaultTest, RotationBehindAFailedGroupSyncFails) {
   FillHead(1000);
   ASSERT_TRUE(log_->SyncAll().ok());
   synced_ = acknowledged_;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool leader_in_sync = false, rotation_returned = false;
-  bool rotation_returned_during_sync = false;
-  std::atomic<bool> first{true};
-  storage_.SetHook([&](FaultOp op, const std::string&) {
-    if (op != FaultOp::kSync || !first.exchange(false)) return;
-    std::unique_lock<std::mutex> lock(mu);
-    leader_in_sync = true;
-    cv.notify_all();
-    cv.wait_for(lock, std::chrono::milliseconds(300),
-                [&] { return rotation_returned; });
-    rotation_returned_during_sync = rotation_returned;
-  });
   ASSERT_TRUE(AppendA("synced by the failing group").ok());
   // The head only: the rotation also prepares (and syncs) a new segment.
   storage_.InjectFault(FaultOp::kSync, SegmentFileName(SegmentIds().back()),
                        Injected(GetParam()), 1);
   IOStatus synced, rotated;
-  std::thread leader([&] { synced = log_->Sync(id_); });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return leader_in_sync; });
-  }
-  std::thread rotation([&] {
-    rotated = AppendA(Pattern(3000, 9));  // needs a rotation
-    std::lock_guard<std::mutex> guard(mu);
-    rotation_returned = true;
-    cv.notify_all();
-  });
-  leader.join();
-  rotation.join();
-  storage_.SetHook(nullptr);
-  EXPECT_FALSE(rotation_returned_during_sync);
+  const bool overlapped = SecondReturnsDuringFirstSync(
+      [&] { synced = log_->Sync(id_); },
+      [&] { rotated = AppendA(Pattern(3000, 9)); });  // needs a rotation
+  EXPECT_FALSE(overlapped) << "the rotation overlapped the group's fdatasync";
   EXPECT_EQ(Injected(GetParam()).ToString(), synced.ToString());
   EXPECT_EQ(Injected(GetParam()).ToString(), rotated.ToString());
   EXPECT_EQ(1u, storage_.FaultsFired());
