@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,18 +82,6 @@ class PosixFile : public StorageFile {
       return IOStatus::NotSupported("fallocate", path_);
     }
     return ErrnoStatus("fallocate", path_, errno);
-  }
-
-  IOStatus MapReadOnly(uint64_t n,
-                       std::shared_ptr<const char>* view) override {
-    if (n == 0) return IOStatus::NotSupported("mmap of 0 bytes", path_);
-    // MAP_POPULATE: one call maps every page, instead of a fault per page.
-    void* p = ::mmap(nullptr, n, PROT_READ, MAP_SHARED | MAP_POPULATE, fd_, 0);
-    if (p == MAP_FAILED) return ErrnoStatus("mmap", path_, errno);
-    view->reset(static_cast<const char*>(p), [n](const char* q) {
-      ::munmap(const_cast<char*>(q), n);
-    });
-    return IOStatus::OK();
   }
 
   IOStatus Truncate(uint64_t size) override {

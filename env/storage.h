@@ -40,14 +40,6 @@ class StorageFile {
   // new size is durable after Sync). NotSupported where the file system
   // cannot reserve blocks: the caller then writes the zeros itself.
   virtual IOStatus Allocate(uint64_t size) = 0;
-  // Maps the file's first n bytes (all of them inside the file) read-only,
-  // for scanning without a copy; they stay valid while *view does and the
-  // file is neither truncated nor written. NotSupported where files cannot
-  // be mapped: the caller reads instead.
-  virtual IOStatus MapReadOnly(uint64_t /*n*/,
-                               std::shared_ptr<const char>* /*view*/) {
-    return IOStatus::NotSupported("MapReadOnly");
-  }
   virtual IOStatus Truncate(uint64_t size) = 0;
   virtual IOStatus Size(uint64_t* size) = 0;
 };

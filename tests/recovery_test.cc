@@ -588,10 +588,10 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
   }
 }
 
-// PosixStorage maps segment files for the scan instead of reading them:
-// a log on real files reopens with every byte, and a flipped byte in a
-// durable frame on disk is found, named by segment and offset.
-TEST(PosixRecoveryTest, MappedSegmentFilesAreScannedLikeReadOnes) {
+// Real segment files (PosixStorage, the scan's huge-page buffer): a log
+// reopens with every byte, and a flipped byte in a durable frame on disk
+// is found, named by segment and offset.
+TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {
   char dir_template[] = "/tmp/segwal_recovery_XXXXXX";
   ASSERT_NE(nullptr, mkdtemp(dir_template));
   const std::string dir = std::string(dir_template) + "/log";

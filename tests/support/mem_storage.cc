@@ -113,20 +113,6 @@ class MemStorage::Handle : public StorageFile {
     return s;
   }
 
-  // A snapshot of the bytes, as a mapping of a file nobody writes reads.
-  IOStatus MapReadOnly(uint64_t n,
-                       std::shared_ptr<const char>* view) override {
-    std::lock_guard<std::mutex> guard(storage_->mu_);
-    IOStatus s = Alive();
-    if (!s.ok()) return s;
-    if (n > file_->current.size()) {
-      return IOStatus::InvalidArgument(path_ + ": map beyond the end");
-    }
-    auto copy = std::make_shared<std::string>(file_->current.substr(0, n));
-    *view = std::shared_ptr<const char>(copy, copy->data());
-    return IOStatus::OK();
-  }
-
   IOStatus Truncate(uint64_t size) override {
     storage_->RunHook(FaultOp::kWrite, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
