@@ -1,11 +1,11 @@
 #include "env/log.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
-
-#include <time.h>
 
 #include "env/codec.h"
 #include "env/recovery.h"
@@ -27,7 +27,8 @@ constexpr uint64_t kWritebackChunkBytes = 1 << 20;
 constexpr char kLockFileName[] = "LOCK";
 
 // Seconds, for mtimes: read on every frame, so from the coarse clock where
-// there is one (a memory read; a precise read costs ~170 ns on a VM whose TSC reads trap).
+// there is one (a memory read; a precise read costs ~170 ns on a VM whose
+// TSC reads trap).
 uint64_t NowUnix() {
 #ifdef CLOCK_REALTIME_COARSE
   struct timespec now;
