@@ -347,8 +347,7 @@ class KernelLikeFile : public StorageFile {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     --in_flight_;
-    const bool fail = first_fails_ && calls_++ == 0;
-    if (!first_fails_) ++calls_;
+    const bool fail = calls_++ == 0 && first_fails_;
     return fail ? IOStatus::IOError("writeback error") : IOStatus::OK();
   }
   IOStatus Read(uint64_t, size_t, char*, size_t* read) override {

@@ -5,9 +5,7 @@
 #include "env/recovery.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -15,6 +13,7 @@
 
 #include "env/crc32c.h"
 #include "env/log.h"
+#include "tests/segwal_test_util.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {
@@ -592,9 +591,8 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
 // reopens with every byte, and a flipped byte in a durable frame on disk
 // is found, named by segment and offset.
 TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {
-  char dir_template[] = "/tmp/segwal_recovery_XXXXXX";
-  ASSERT_NE(nullptr, mkdtemp(dir_template));
-  const std::string dir = std::string(dir_template) + "/log";
+  const test::TempDir tmp;
+  const std::string dir = tmp / "log";
   const LogOptions options = SmallSegments();
   std::string written;
   {
@@ -620,11 +618,7 @@ TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {
   // The segment holding the data (sealed by that reopen): flip the first
   // payload byte of a frame that later frames recorded as durable.
   const std::string path = dir + "/" + SegmentFileName(1);
-  std::string image(options.segment_size, '\0');
-  std::unique_ptr<StorageFile> file;
-  ASSERT_TRUE(PosixStorage()->OpenFile(path, /*create=*/false, &file).ok());
-  size_t got = 0;
-  ASSERT_TRUE(file->Read(0, image.size(), &image[0], &got).ok());
+  const std::string image = test::ReadFileToString(path);
   std::vector<FrameAt> data;
   for (const FrameAt& f : FramesIn(image)) {
     if (f.header.type == static_cast<uint8_t>(FrameType::kData)) {
@@ -634,6 +628,8 @@ TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {
   ASSERT_EQ(12u, data.size());
   const uint64_t at = data[5].offset + kFrameHeaderSize;
   const char flipped = static_cast<char>(image[at] ^ 0x40);
+  std::unique_ptr<StorageFile> file;
+  ASSERT_TRUE(PosixStorage()->OpenFile(path, /*create=*/false, &file).ok());
   ASSERT_TRUE(file->Write(at, &flipped, 1).ok());
   ASSERT_TRUE(file->Sync().ok());
   file.reset();
@@ -644,7 +640,6 @@ TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {
             s.ToString().find(Where(1, data[5].offset)))
       << s.ToString();
   log.reset();
-  std::filesystem::remove_all(dir_template);
 }
 
 }  // namespace
