@@ -1000,76 +1000,100 @@ IOStatus Log::ReadFramePayload(const Extent& extent, const Segment& segment,
   return IOStatus::OK();
 }
 
+// Resolves [offset, offset + n) of a file to the frames holding it. Needs
+// mu_ held.
+IOStatus Log::ResolveReadLocked(uint64_t id, uint64_t offset, size_t n,
+                                std::vector<ReadPiece>* pieces,
+                                std::string* file_name) {
+  const LogicalFile* file = table_.FindById(id);
+  if (file == nullptr) {
+    return IOStatus::PathNotFound("segwal log " + dir_ +
+                                  ": no logical file id " +
+                                  std::to_string(id));
+  }
+  *file_name = file->name;
+  pieces->clear();
+  if (offset >= file->size) return IOStatus::OK();
+  n = static_cast<size_t>(std::min<uint64_t>(n, file->size - offset));
+  auto it = file->extents.upper_bound(offset);
+  if (it != file->extents.begin()) --it;
+  uint64_t pos = offset;
+  while (pos < offset + n) {
+    if (it == file->extents.end() || it->first > pos ||
+        it->first + it->second.length <= pos) {
+      return IOStatus::Corruption("segwal log " + dir_ + ": file " +
+                                  *file_name + " has no bytes at offset " +
+                                  std::to_string(pos));
+    }
+    ReadPiece piece;
+    piece.extent = it->second;
+    piece.skip_into = pos - it->first;
+    piece.len = static_cast<size_t>(std::min<uint64_t>(
+        it->first + it->second.length - pos, offset + n - pos));
+    if (!piece.extent.hole) {
+      auto seg = segments_.find(piece.extent.segment_id);
+      if (seg == segments_.end()) {
+        return IOStatus::Corruption(
+            "segwal log " + dir_ + ": file " + *file_name +
+            " refers to reclaimed segment " +
+            std::to_string(piece.extent.segment_id));
+      }
+      piece.segment = seg->second;
+      piece.valid_end = seg->second->end;
+    }
+    pos += piece.len;
+    pieces->push_back(std::move(piece));
+    ++it;
+  }
+  return IOStatus::OK();
+}
+
+// The segment files are read without mu_. Meanwhile relocation may copy the
+// bytes forward and their old segment be reclaimed and recycled (renamed
+// and overwritten): the frame then fails its checksum. A failure after a
+// reclaim is therefore retried on freshly resolved extents; one with no
+// reclaim in between is real.
 IOStatus Log::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
                    size_t* read, ReadCache* cache) {
-  struct Piece {
-    Extent extent;
-    uint64_t skip_into = 0;  // bytes of the run before the requested start
-    size_t len = 0;
-    std::shared_ptr<Segment> segment;
-    uint64_t valid_end = 0;
-  };
-  std::vector<Piece> pieces;
+  constexpr int kAttempts = 8;
+  std::vector<ReadPiece> pieces;
   std::string file_name;
-  {
-    std::lock_guard<std::mutex> guard(mu_);
-    const LogicalFile* file = table_.FindById(id);
-    if (file == nullptr) {
-      return IOStatus::PathNotFound("segwal log " + dir_ +
-                                    ": no logical file id " +
-                                    std::to_string(id));
-    }
-    file_name = file->name;
-    *read = 0;
-    if (offset >= file->size) return IOStatus::OK();
-    n = static_cast<size_t>(std::min<uint64_t>(n, file->size - offset));
-    auto it = file->extents.upper_bound(offset);
-    if (it != file->extents.begin()) --it;
-    uint64_t pos = offset;
-    while (pos < offset + n) {
-      if (it == file->extents.end() || it->first > pos ||
-          it->first + it->second.length <= pos) {
-        return IOStatus::Corruption("segwal log " + dir_ + ": file " +
-                                    file_name + " has no bytes at offset " +
-                                    std::to_string(pos));
-      }
-      Piece piece;
-      piece.extent = it->second;
-      piece.skip_into = pos - it->first;
-      piece.len = static_cast<size_t>(std::min<uint64_t>(
-          it->first + it->second.length - pos, offset + n - pos));
-      if (!piece.extent.hole) {
-        auto seg = segments_.find(piece.extent.segment_id);
-        if (seg == segments_.end()) {
-          return IOStatus::Corruption(
-              "segwal log " + dir_ + ": file " + file_name +
-              " refers to reclaimed segment " +
-              std::to_string(piece.extent.segment_id));
-        }
-        piece.segment = seg->second;
-        piece.valid_end = seg->second->end;
-      }
-      pos += piece.len;
-      pieces.push_back(std::move(piece));
-      ++it;
-    }
-  }
-  size_t done = 0;
-  for (const Piece& piece : pieces) {
-    if (piece.extent.hole) {
-      std::memset(scratch + done, 0, piece.len);
-    } else {
-      IOStatus s = ReadFramePayload(piece.extent, *piece.segment,
-                                    piece.valid_end, cache, file_name);
+  *read = 0;
+  IOStatus s;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    uint64_t reclaims = 0;
+    {
+      std::lock_guard<std::mutex> guard(mu_);
+      s = ResolveReadLocked(id, offset, n, &pieces, &file_name);
       if (!s.ok()) return s;
-      std::memcpy(scratch + done,
-                  cache->decoded.data() + piece.extent.skip + piece.skip_into,
-                  piece.len);
+      reclaims = stats_.segments_reclaimed;
     }
-    done += piece.len;
+    size_t done = 0;
+    for (const ReadPiece& piece : pieces) {
+      if (piece.extent.hole) {
+        std::memset(scratch + done, 0, piece.len);
+      } else {
+        s = ReadFramePayload(piece.extent, *piece.segment, piece.valid_end,
+                             cache, file_name);
+        if (!s.ok()) break;
+        std::memcpy(scratch + done,
+                    cache->decoded.data() + piece.extent.skip +
+                        piece.skip_into,
+                    piece.len);
+      }
+      done += piece.len;
+    }
+    if (s.ok()) {
+      *read = done;
+      return s;
+    }
+    // The cached window may hold the recycled file's new bytes.
+    cache->segment_id = 0;
+    cache->has_frame = false;
+    std::lock_guard<std::mutex> guard(mu_);
+    if (stats_.segments_reclaimed == reclaims) return s;
   }
-  *read = done;
-  return IOStatus::OK();
+  return s;
 }
 
 LogStats Log::GetStats() {

@@ -228,6 +228,18 @@ class Log {
   IOStatus HousekeepLocked(std::unique_lock<std::mutex>& lock);
   IOStatus ReclaimLocked(std::unique_lock<std::mutex>& lock);
   IOStatus RelocateLocked(std::unique_lock<std::mutex>& lock);
+  // A run of a file's bytes within one frame (or a hole), as a Read
+  // resolved it.
+  struct ReadPiece {
+    Extent extent;
+    uint64_t skip_into = 0;  // bytes of the run before the requested start
+    size_t len = 0;
+    std::shared_ptr<Segment> segment;  // none for a hole
+    uint64_t valid_end = 0;
+  };
+  IOStatus ResolveReadLocked(uint64_t id, uint64_t offset, size_t n,
+                             std::vector<ReadPiece>* pieces,
+                             std::string* file_name);
   IOStatus ReadFramePayload(const Extent& extent, const Segment& segment,
                             uint64_t valid_end, ReadCache* cache,
                             const std::string& file_name);

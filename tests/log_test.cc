@@ -179,6 +179,51 @@ TEST_F(LogTest, RelocationNeverCopiesBytesReplacedMeanwhile) {
   EXPECT_TRUE(reopened == "rewritten") << reopened.size() << " bytes";
 }
 
+// A reader resolves a file's extents, then reads the segment files without
+// the lock. If meanwhile relocation copies those bytes forward and the old
+// segment is reclaimed and recycled (renamed and overwritten), the read
+// must still return the file's bytes, not a spurious Corruption.
+TEST_F(LogTest, ReadRacingWithRelocationAndRecyclingReturnsTheBytes) {
+  LogOptions options = SmallSegments();
+  options.recycle_segments = 8;
+  Open(options);
+  const uint64_t pinned = Create("pinned.log");
+  const std::string data = Pattern(3000, 9);
+  ASSERT_TRUE(log_->Append(pinned, data).ok());
+  for (int i = 0; i < 8; ++i) {
+    Create("tmp");
+    Append("tmp", Pattern(50000, i));
+    ASSERT_TRUE(log_->Delete("tmp").ok());
+  }
+  const uint64_t recycled_before = log_->GetStats().segments_recycled;
+  bool armed = true;
+  const std::thread::id self = std::this_thread::get_id();
+  storage_.SetHook([&](FaultOp op, const std::string& path) {
+    if (op != FaultOp::kRead || !armed ||
+        std::this_thread::get_id() != self ||
+        path.find(".seg") == std::string::npos) {
+      return;
+    }
+    armed = false;  // between the reader's lookup and its segment read:
+    // pinned.log's bytes move forward, its old segment is freed, and
+    // writes rotate into the freed file and overwrite it.
+    ASSERT_TRUE(log_->Housekeep().ok());
+    Create("after");
+    Append("after", Pattern(3 * kMinSegmentSize, 3));
+  });
+  std::string got(data.size(), '\0');
+  size_t read = 0;
+  ReadCache cache;
+  const IOStatus s = log_->Read(pinned, 0, got.size(), &got[0], &read, &cache);
+  storage_.SetHook(nullptr);
+  ASSERT_FALSE(armed) << "the read never reached a segment file";
+  EXPECT_GT(log_->GetStats().segments_recycled, recycled_before)
+      << "no segment was recycled under the reader";
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(data.size(), read);
+  EXPECT_TRUE(got == data);
+}
+
 // Writers append and sync their own files concurrently while segments
 // rotate (prepared and reclaimed in the background); after a power loss
 // every synced byte is there, and each file is a prefix of what was

@@ -42,8 +42,10 @@ class MemStorage::Handle : public StorageFile {
 
   IOStatus Read(uint64_t offset, size_t n, char* scratch,
                 size_t* read) override {
+    storage_->RunHook(FaultOp::kRead, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     IOStatus s = Alive();
+    if (s.ok()) s = storage_->CheckFault(FaultOp::kRead, path_);
     if (!s.ok()) return s;
     const std::string& data = file_->current;
     *read = offset >= data.size()

@@ -43,8 +43,8 @@ enum class CrashMode {
 };
 
 // Operations that faults can be injected into.
-enum class FaultOp { kOpen, kWrite, kSync, kAllocate, kRename, kRemove,
-                     kSyncDir };
+enum class FaultOp { kOpen, kRead, kWrite, kSync, kAllocate, kRename,
+                     kRemove, kSyncDir };
 
 class MemStorage : public Storage {
  public:
