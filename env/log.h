@@ -110,6 +110,8 @@ class Log {
 
   const std::string& dir() const { return dir_; }
   const LogOptions& options() const { return options_; }
+  // Best effort: appends lines to the LOG file of the log directory.
+  void InfoLogWrite(const std::string& text);
   LogStats GetStats();
 
  private:
@@ -209,8 +211,6 @@ class Log {
   // Records a sync batch that acknowledged `requests` sync requests.
   void RecordSyncBatchLocked(uint64_t requests, uint64_t took_us);
   void SetErrorLocked(const IOStatus& s);
-  // Best effort: appends lines to the LOG file of the log directory.
-  void InfoLogWrite(const std::string& text);
   // Opens the LOG file and writes the options and the recovery summary.
   void OpenInfoLog(const RecoveryInfo& info);
   void MaybeDumpStatsLocked(std::unique_lock<std::mutex>& lock);

@@ -191,6 +191,77 @@ struct SegWalFileSystem::Impl {
     return out;
   }
 
+  // As open(2) or rename(2) would: a logical WAL goes only into a
+  // directory that exists. (So a directory that does not exist holds no
+  // logical files; see DropOrphansUnder.)
+  IOStatus CheckParentDir(const std::string& path, const std::string& what,
+                          IODebugContext* dbg) {
+    const std::string dir = DirName(NormalizePath(path));
+    bool is_dir = false;
+    IOStatus s = fs->target()->IsDirectory(dir, IOOptions(), &is_dir, dbg);
+    if (s.ok() && is_dir) return s;
+    return IOStatus::PathNotFound(what + ": " + path + ": no directory " +
+                                  dir);
+  }
+
+  // The logical files whose paths lie at or beneath directory `dir`
+  // (normalized), as (name in the log, path) pairs, with the directory of
+  // the log that would hold them and that log (null if it does not exist).
+  struct FilesUnder {
+    std::string log_dir;
+    std::shared_ptr<Log> log;
+    std::vector<std::pair<std::string, std::string>> files;
+  };
+  IOStatus LogicalFilesUnder(const std::string& dir, FilesUnder* out) {
+    std::string owner;   // non-shared: the directory the log serves
+    std::string prefix;  // non-shared: what the names under `dir` start with
+    if (shared_log()) {
+      out->log_dir = SharedLogDir();
+    } else {
+      const bool archive = BaseName(dir) == kArchiveDir;
+      owner = archive ? DirName(dir) : dir;
+      prefix = archive ? std::string(kArchiveDir) + "/" : std::string();
+      out->log_dir = JoinPath(owner, kLogSubdir);
+    }
+    IOStatus s = GetLog(out->log_dir, /*create=*/false, &out->log);
+    if (!s.ok()) return AnnotatePath(s, dir);
+    if (out->log == nullptr) return IOStatus::OK();
+    for (const FileInfo& info : out->log->List()) {
+      if (shared_log()) {
+        if (IsUnder(info.name, dir)) out->files.emplace_back(info.name, info.name);
+      } else if (info.name.compare(0, prefix.size(), prefix) == 0) {
+        out->files.emplace_back(info.name, JoinPath(owner, info.name));
+      }
+    }
+    return IOStatus::OK();
+  }
+
+  // Called when `dir` (normalized) has just been created where nothing
+  // was: logical files still listed beneath it were left behind when it
+  // was removed outside this FileSystem (rm -rf of a DB whose WALs are in
+  // a shared log_dir). Left, RocksDB would refuse to create a DB there
+  // ("wal_dir contains existing log file"), or replay another DB's WALs.
+  // They are deleted, durably, and the log's LOG says so.
+  IOStatus DropOrphansUnder(const std::string& dir) {
+    FilesUnder under;
+    IOStatus s = LogicalFilesUnder(dir, &under);
+    if (!s.ok() || under.files.empty()) return s;
+    std::string list;
+    for (const auto& [name, path] : under.files) {
+      s = under.log->Delete(name);
+      if (!s.ok()) return AnnotatePath(s, path);
+      list += "\n  " + path;
+    }
+    s = under.log->SyncAll();
+    if (!s.ok()) return AnnotatePath(s, dir);
+    under.log->InfoLogWrite(
+        "directory " + dir + " was created anew: deleted " +
+        std::to_string(under.files.size()) +
+        " logical WAL files left from when it was removed outside segwal:" +
+        list);
+    return IOStatus::OK();
+  }
+
   // The logical files listed in directory `dir` (normalized), as base
   // names with their sizes.
   IOStatus ListLogical(const std::string& dir,
@@ -344,14 +415,9 @@ IOStatus SegWalFileSystem::NewWritableFile(
   if (!impl_->Locate(fname, &where)) {
     return target()->NewWritableFile(fname, options, result, dbg);
   }
-  // As open(2) would: the directory must exist.
-  const std::string dir = DirName(where.path);
-  bool is_dir = false;
-  IOStatus s = target()->IsDirectory(dir, IOOptions(), &is_dir, dbg);
-  if (!s.ok() || !is_dir) {
-    return IOStatus::PathNotFound("While open a file for appending: " + fname +
-                                  ": no directory " + dir);
-  }
+  IOStatus s =
+      impl_->CheckParentDir(fname, "While open a file for appending", dbg);
+  if (!s.ok()) return s;
   std::shared_ptr<Log> log;
   s = impl_->GetLog(where.log_dir, /*create=*/true, &log);
   if (!s.ok()) return AnnotatePath(s, fname);
@@ -570,51 +636,48 @@ IOStatus SegWalFileSystem::DeleteFile(const std::string& fname,
   return target()->DeleteFile(fname, options, dbg);
 }
 
+IOStatus SegWalFileSystem::CreateDir(const std::string& dirname,
+                                     const IOOptions& options,
+                                     IODebugContext* dbg) {
+  const bool existed = target()->FileExists(dirname, options, dbg).ok();
+  IOStatus s = target()->CreateDir(dirname, options, dbg);
+  if (s.ok() && !existed) s = impl_->DropOrphansUnder(NormalizePath(dirname));
+  return s;
+}
+
+IOStatus SegWalFileSystem::CreateDirIfMissing(const std::string& dirname,
+                                              const IOOptions& options,
+                                              IODebugContext* dbg) {
+  const bool existed = target()->FileExists(dirname, options, dbg).ok();
+  IOStatus s = target()->CreateDirIfMissing(dirname, options, dbg);
+  if (s.ok() && !existed) s = impl_->DropOrphansUnder(NormalizePath(dirname));
+  return s;
+}
+
 IOStatus SegWalFileSystem::DeleteDir(const std::string& dirname,
                                      const IOOptions& options,
                                      IODebugContext* dbg) {
   const std::string dir = NormalizePath(dirname);
-  std::vector<std::string> names;
-  if (impl_->shared_log()) {
-    std::shared_ptr<Log> log;
-    IOStatus s = impl_->GetLog(impl_->SharedLogDir(), false, &log);
+  Impl::FilesUnder under;
+  IOStatus s = impl_->LogicalFilesUnder(dir, &under);
+  if (!s.ok()) return s;
+  // A DB directory whose own log holds nothing: the log goes with it.
+  if (!impl_->shared_log() && under.files.empty() &&
+      BaseName(dir) != kArchiveDir && under.log != nullptr) {
+    under.log.reset();
+    impl_->ForgetLogsUnder(under.log_dir);
+    Storage* storage = impl_->storage;
+    const std::string log_dir = under.log_dir;
+    s = LogRegistry::Get()->WithNoneOpenUnder(
+        log_dir, [&] { return Log::Destroy(storage, log_dir); });
     if (!s.ok()) return AnnotatePath(s, dirname);
-    if (log != nullptr) {
-      for (const FileInfo& info : log->List()) {
-        if (IsUnder(info.name, dir)) names.push_back(info.name);
-      }
-    }
-  } else {
-    const bool archive = BaseName(dir) == kArchiveDir;
-    const std::string owner = archive ? DirName(dir) : dir;
-    const std::string log_dir = JoinPath(owner, kLogSubdir);
-    std::shared_ptr<Log> log;
-    IOStatus s = impl_->GetLog(log_dir, false, &log);
-    if (!s.ok()) return AnnotatePath(s, dirname);
-    if (log != nullptr) {
-      const std::string prefix =
-          archive ? std::string(kArchiveDir) + "/" : std::string();
-      for (const FileInfo& info : log->List()) {
-        if (info.name.compare(0, prefix.size(), prefix) == 0) {
-          names.push_back(JoinPath(owner, info.name));
-        }
-      }
-    }
-    if (names.empty() && !archive && log != nullptr) {
-      log.reset();
-      impl_->ForgetLogsUnder(log_dir);
-      Storage* storage = impl_->storage;
-      s = LogRegistry::Get()->WithNoneOpenUnder(
-          log_dir, [&] { return Log::Destroy(storage, log_dir); });
-      if (!s.ok()) return AnnotatePath(s, dirname);
-    }
   }
-  if (!names.empty()) {
+  if (!under.files.empty()) {
     std::string list;
-    for (size_t i = 0; i < names.size() && i < 8; ++i) {
-      list += (i == 0 ? "" : ", ") + names[i];
+    for (size_t i = 0; i < under.files.size() && i < 8; ++i) {
+      list += (i == 0 ? "" : ", ") + under.files[i].second;
     }
-    if (names.size() > 8) list += ", ...";
+    if (under.files.size() > 8) list += ", ...";
     return IOStatus::IOError("segwal: cannot delete directory " + dirname +
                              ": directory not empty, it holds logical WAL "
                              "files " +
@@ -668,6 +731,8 @@ IOStatus SegWalFileSystem::RenameFile(const std::string& src,
     IOStatus s = impl_->FindLogical(from, &log, &info, &found);
     if (!s.ok()) return s;
     if (found) {
+      s = impl_->CheckParentDir(target_name, "While renaming " + src, dbg);
+      if (!s.ok()) return s;
       if (dst_wal && to.log_dir == from.log_dir) {
         s = AnnotatePath(log->Rename(from.name, to.name), src);
         if (s.ok() && target()->FileExists(target_name, options, dbg).ok()) {
@@ -737,6 +802,8 @@ IOStatus SegWalFileSystem::LinkFile(const std::string& src,
         return IOStatus::IOError("segwal: cannot link " + src + " to " +
                                  target_name + ": File exists");
       }
+      s = impl_->CheckParentDir(target_name, "While linking " + src, dbg);
+      if (!s.ok()) return s;
       WalLocation to;
       if (impl_->Locate(target_name, &to) && to.log_dir == from.log_dir) {
         return AnnotatePath(log->Link(from.name, to.name), src);

@@ -119,6 +119,14 @@ class SegWalFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus DeleteFile(const std::string& fname,
                                const rocksdb::IOOptions& options,
                                rocksdb::IODebugContext* dbg) override;
+  // Creating a directory where none was also deletes logical WALs left
+  // listed beneath it (removed outside segwal; see DropOrphansUnder).
+  rocksdb::IOStatus CreateDir(const std::string& dirname,
+                              const rocksdb::IOOptions& options,
+                              rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus CreateDirIfMissing(const std::string& dirname,
+                                       const rocksdb::IOOptions& options,
+                                       rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus DeleteDir(const std::string& dirname,
                               const rocksdb::IOOptions& options,
                               rocksdb::IODebugContext* dbg) override;

@@ -791,6 +791,39 @@ TEST_F(SegWalDbTest, DestroyDbLeavesNothing) {
                    .ok());
 }
 
+// rm -rf of a DB whose WALs live in a shared log_dir: a new DB at the same
+// path opens empty (RocksDB would otherwise refuse it, "wal_dir contains
+// existing log file", or replay the old WALs), and a DB beside it keeps its
+// unflushed writes.
+TEST_F(SegWalDbTest, DbRemovedOutsideRocksDbIsCreatedAnewWithSharedLog) {
+  NewFs(test::SmallSegments(tmp_ / "shared"));
+  const std::string gone = tmp_ / "gone";
+  const std::string kept = tmp_ / "kept";
+  Options options = DbOptions();
+  DB* kept_db = nullptr;
+  ASSERT_TRUE(DB::Open(options, kept, &kept_db).ok());
+  std::unique_ptr<DB> kept_owner(kept_db);
+  Put(0, 50, "k", true, kept_db);
+  OpenDb(options, gone);
+  Put(0, 100, "old", true);
+  CloseDb();
+  ASSERT_EQ(0, system(("rm -rf " + gone).c_str()));
+
+  OpenDb(options, gone);
+  EXPECT_EQ(0, CountKeys());
+  Put(0, 10, "new", true);
+  CloseDb();
+  OpenDb(options, gone);
+  EXPECT_EQ(10, CountKeys());
+  ExpectPresent(0, 10, "new");
+  CloseDb();
+  ExpectPresent(0, 50, "k", kept_db);
+  ASSERT_TRUE(kept_db->Close().ok());
+  kept_owner.reset();
+  OpenDb(options, kept);
+  ExpectPresent(0, 50, "k");
+}
+
 // A DB written by stock RocksDB (plain WALs with unflushed data) opens
 // through segwal and recovers them.
 TEST_F(SegWalDbTest, StockDbOpensThroughSegWal) {

@@ -564,6 +564,69 @@ TEST_F(SegWalFsTest, SharedLogDirNamesFilesByAbsolutePath) {
   ASSERT_TRUE(fs_->DeleteDir(tmp_ / "b", io_, nullptr).ok());
 }
 
+// As rename(2) and link(2): a logical WAL moves or links only into a
+// directory that exists (so a missing directory never holds one).
+TEST_F(SegWalFsTest, RenameAndLinkNeedTheTargetDirectory) {
+  Reset(test::SmallSegments(tmp_ / "wal-log"));  // one log for every dir
+  const std::string wal = tmp_ / "000005.log";
+  WriteFile(wal, "stay");
+  for (const std::string& target :
+       {tmp_ / "missing/000005.log", tmp_ / "missing/000005.log.trash"}) {
+    IOStatus s = fs_->RenameFile(wal, target, io_, nullptr);
+    EXPECT_TRUE(s.IsPathNotFound()) << s.ToString();
+    EXPECT_NE(std::string::npos, s.ToString().find(tmp_ / "missing"))
+        << s.ToString();
+    s = fs_->LinkFile(wal, target, io_, nullptr);
+    EXPECT_TRUE(s.IsPathNotFound()) << s.ToString();
+  }
+  EXPECT_EQ("stay", ReadAll(wal));
+  EXPECT_TRUE(
+      fs_->FileExists(tmp_ / "missing/000005.log", io_, nullptr).IsNotFound());
+}
+
+// A DB directory removed outside RocksDB (rm -rf) leaves its logical WALs in
+// a shared log; creating the directory again deletes them (durably), and
+// leaves every other directory's files alone.
+TEST_F(SegWalFsTest, RecreatedDirectoryDropsFilesLeftInTheSharedLog) {
+  const std::string log_dir = tmp_ / "wal-log";
+  Reset(test::SmallSegments(log_dir));
+  for (const char* dir : {"a", "a/archive", "b"}) {
+    ASSERT_TRUE(fs_->CreateDirIfMissing(tmp_ / dir, io_, nullptr).ok());
+  }
+  WriteFile(tmp_ / "a/000001.log", "a1");
+  WriteFile(tmp_ / "a/archive/000000.log", "a0");
+  WriteFile(tmp_ / "b/000001.log", "b1");
+  ASSERT_EQ(0, system(("rm -rf " + tmp_ / "a").c_str()));
+  // Nothing changes while the directory is missing.
+  EXPECT_TRUE(fs_->FileExists(tmp_ / "a/000001.log", io_, nullptr).ok());
+
+  ASSERT_TRUE(fs_->CreateDirIfMissing(tmp_ / "a", io_, nullptr).ok());
+  EXPECT_TRUE(Children(tmp_ / "a").empty());
+  EXPECT_TRUE(
+      fs_->FileExists(tmp_ / "a/000001.log", io_, nullptr).IsNotFound());
+  EXPECT_TRUE(fs_->FileExists(tmp_ / "a/archive/000000.log", io_, nullptr)
+                  .IsNotFound());
+  EXPECT_EQ("b1", ReadAll(tmp_ / "b/000001.log"));
+  // An existing directory created again is left as it is.
+  WriteFile(tmp_ / "a/000002.log", "a2");
+  ASSERT_TRUE(fs_->CreateDirIfMissing(tmp_ / "a", io_, nullptr).ok());
+  EXPECT_EQ("a2", ReadAll(tmp_ / "a/000002.log"));
+  // The deletes were durable: a new FileSystem (recovery) does not bring
+  // the files back; the log's LOG names them.
+  Reset(test::SmallSegments(log_dir));
+  EXPECT_TRUE(
+      fs_->FileExists(tmp_ / "a/000001.log", io_, nullptr).IsNotFound());
+  EXPECT_EQ("a2", ReadAll(tmp_ / "a/000002.log"));
+  const std::string info_log = test::ReadFileToString(log_dir + "/LOG");
+  EXPECT_NE(std::string::npos, info_log.find(tmp_ / "a/archive/000000.log"))
+      << info_log;
+
+  // CreateDir (not only CreateDirIfMissing) does the same.
+  ASSERT_EQ(0, system(("rm -rf " + tmp_ / "b").c_str()));
+  ASSERT_TRUE(fs_->CreateDir(tmp_ / "b", io_, nullptr).ok());
+  EXPECT_TRUE(Children(tmp_ / "b").empty());
+}
+
 TEST_F(SegWalFsTest, OptionsAreRegistered) {
   rocksdb::ConfigOptions config;
   config.ignore_unsupported_options = false;
