@@ -11,7 +11,7 @@ namespace segwal {
 IOStatus FileTable::Apply(const FrameHeader& frame, const Slice& payload,
                           const FrameLocation& where) {
   const auto type = static_cast<FrameType>(frame.type);
-  if (type == FrameType::kData) return ApplyData(frame, where);
+  if (IsDataFrame(frame.type)) return ApplyData(frame, where);
   if (type == FrameType::kSnapshot) return ApplySnapshot(payload, where);
 
   LogicalFile* file = FindById(frame.file_id);
@@ -143,7 +143,11 @@ IOStatus FileTable::ApplyData(const FrameHeader& frame,
     InsertExtent(file, frame.offset, extent);
   }
   file->size = std::max(file->size, end);
-  file->mtime = where.unix_time;
+  // Relocation copies bytes no one wrote: WAL_ttl_seconds judges archived
+  // WALs by mtime.
+  if (frame.type == static_cast<uint8_t>(FrameType::kData)) {
+    file->mtime = where.unix_time;
+  }
   return IOStatus::OK();
 }
 

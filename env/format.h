@@ -43,7 +43,13 @@ enum class FrameType : uint8_t {
   kTruncate = 5,  // file_id, offset = new size
   kLink = 6,      // file_id = new file, offset = source file, payload = name
   kSnapshot = 7,  // payload = the whole file table (first frame of a segment)
+  kRelocatedData = 8,  // as kData, a copy made by relocation: the file's
+                       // mtime stays what it was
 };
+inline bool IsDataFrame(uint8_t type) {
+  return type == static_cast<uint8_t>(FrameType::kData) ||
+         type == static_cast<uint8_t>(FrameType::kRelocatedData);
+}
 // A frame type with this bit set may be skipped by a reader that does not
 // know it; any other unknown type is an error (written by a newer segwal).
 constexpr uint8_t kFrameTypeSafeToIgnore = 0x80;

@@ -377,9 +377,9 @@ IOStatus Log::WriteFrameLocked(FrameHeader header, const Slice& payload) {
   return IOStatus::OK();
 }
 
-IOStatus Log::WriteChunkLocked(uint64_t id, uint64_t offset,
+IOStatus Log::WriteChunkLocked(FrameType type, uint64_t id, uint64_t offset,
                               const EncodedChunk& chunk) {
-  FrameHeader h = MakeFrame(FrameType::kData, id, offset);
+  FrameHeader h = MakeFrame(type, id, offset);
   h.codec = chunk.codec;
   h.raw_len = chunk.raw_len();
   return WriteFrameLocked(h, chunk.stored());
@@ -400,7 +400,7 @@ IOStatus Log::WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
           " beyond the end (" + std::to_string(file->size) + ") of " +
           file->name);
     }
-    s = WriteChunkLocked(id, offset, chunk);
+    s = WriteChunkLocked(FrameType::kData, id, offset, chunk);
     if (!s.ok()) return s;
     offset += chunk.raw_len();
   }
@@ -845,7 +845,7 @@ IOStatus Log::RelocateLocked(std::unique_lock<std::mutex>& lock) {
                          extent, start)) {
         break;
       }
-      s = WriteChunkLocked(file_id, offset, chunk);
+      s = WriteChunkLocked(FrameType::kRelocatedData, file_id, offset, chunk);
       if (!s.ok()) return s;
       offset += chunk.raw_len();
       stats_.bytes_relocated += chunk.raw_len();

@@ -153,9 +153,10 @@ class Log {
   // Offset in the head up to which its frames are durable.
   uint64_t HeadDurableOffsetLocked() const;
   void MaybeStartWritebackLocked();
-  // Writes one data frame of `chunk` at `offset` of file `id` (as
-  // WriteFrameLocked: room ensured, the write valid for the table).
-  IOStatus WriteChunkLocked(uint64_t id, uint64_t offset,
+  // Writes one data frame (kData or kRelocatedData) of `chunk` at `offset`
+  // of file `id` (as WriteFrameLocked: room ensured, the write valid for
+  // the table).
+  IOStatus WriteChunkLocked(FrameType type, uint64_t id, uint64_t offset,
                             const EncodedChunk& chunk);
   IOStatus WriteDataLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
                            uint64_t offset,

@@ -386,8 +386,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
       why = "frames precede the first file-table snapshot: the start of the "
             "log is missing";
     }
-    if (why.empty() && verdict_ == Verdict::kSkip &&
-        h.type == static_cast<uint8_t>(FrameType::kData)) {
+    if (why.empty() && verdict_ == Verdict::kSkip && IsDataFrame(h.type)) {
       // A skipped frame of this file left a gap before this one: the file
       // lacks those bytes (CheckFiles zero-fills them) but keeps this one.
       const LogicalFile* file = result_->table.FindById(h.file_id);

@@ -141,6 +141,39 @@ TEST_F(LogTest, PinnedSegmentIsRelocated) {
   EXPECT_EQ("keep me", ReadAll(log_.get(), "pinned.log"));
 }
 
+// Relocation copies bytes no one wrote: the file keeps its mtime (RocksDB
+// purges archived WALs by mtime, WAL_ttl_seconds), also once reopened.
+TEST_F(LogTest, RelocationKeepsTheFileMtime) {
+  Open();
+  const uint64_t pinned = Create("archive/pinned.log");
+  ASSERT_TRUE(log_->Append(pinned, Pattern(3000, 4)).ok());
+  for (int i = 0; i < 8; ++i) {
+    Create("tmp");
+    Append("tmp", Pattern(50000, i));
+    ASSERT_TRUE(log_->Delete("tmp").ok());
+  }
+  FileInfo before;
+  ASSERT_TRUE(log_->Lookup("archive/pinned.log", &before));
+  // mtimes are whole seconds.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(log_->Housekeep().ok());
+  ASSERT_GE(log_->GetStats().bytes_relocated, 3000u);
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "relocated" : "reopened");
+    FileInfo after;
+    ASSERT_TRUE(log_->Lookup("archive/pinned.log", &after));
+    EXPECT_EQ(before.mtime, after.mtime);
+    EXPECT_EQ(Pattern(3000, 4), ReadAll(log_.get(), "archive/pinned.log"));
+    ASSERT_TRUE(log_->SyncAll().ok());
+    Open();
+  }
+  // A write still moves it.
+  ASSERT_TRUE(log_->Append(pinned, "x").ok());
+  FileInfo written;
+  ASSERT_TRUE(log_->Lookup("archive/pinned.log", &written));
+  EXPECT_GT(written.mtime, before.mtime);
+}
+
 // A stored byte of a pinned extent is copied forward only if the file still
 // takes it from that frame: relocation may wait for a new segment (the lock
 // released), and a writer may replace those bytes meanwhile.
