@@ -43,6 +43,7 @@
 #include "env/log_stats.h"
 #include "env/serial_sync.h"
 #include "env/storage.h"
+#include "env/wake_event.h"
 
 namespace segwal {
 
@@ -192,13 +193,10 @@ class Log {
     bool done = false;  // acknowledged by a leader, with `status`
     bool lead = false;  // handed leadership of the next round
     IOStatus status;
-    // Signalled with mu_ held, so the waiter (which takes mu_ again before
-    // returning) outlives the signal.
-    std::mutex signal_mu;
-    std::condition_variable signal_cv;
-    bool signalled = false;  // guarded by signal_mu
-    void Signal();
-    void Wait();
+    // Followers acknowledged by the same round that this one signals on
+    // waking (a tree), so that a leader wakes only the first.
+    SyncWaiter* wakes[2] = {nullptr, nullptr};
+    WakeEvent wake;  // set once the round is decided
   };
   class SyncLeadership;  // RAII: leadership for one round, then handed on
   IOStatus GroupSyncLocked(std::unique_lock<std::mutex>& lock,

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -223,6 +224,75 @@ TEST_F(GroupCommitTest, FailedGroupSyncAfterTheWindowReachesEveryMember) {
   EXPECT_EQ(1u, stats.group_wait_count);
   EXPECT_EQ(injected.ToString(), log_->Append(ids[0], "x").ToString());
   EXPECT_EQ(injected.ToString(), log_->Sync(ids[0]).ToString());
+}
+
+// Many followers behind one fdatasync: a round acknowledges them all and
+// each is woken (the leader wakes one, the acknowledged wake one another),
+// with a status; none is left asleep.
+TEST_F(GroupCommitTest, EveryFollowerOfALargeRoundWakes) {
+  Open(Group(/*window_us=*/0));
+  constexpr int kFollowers = 20;
+  std::vector<uint64_t> ids;
+  for (int t = 0; t <= kFollowers; ++t) {
+    ids.push_back(Create("t" + std::to_string(t) + ".log"));
+  }
+  ASSERT_TRUE(log_->SyncAll().ok());
+  // The first fdatasync holds until every follower has queued behind it.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  bool held = false;
+  storage_.SetHook([&](FaultOp op, const std::string& path) {
+    if (op != FaultOp::kSync || path.find(".seg") == std::string::npos) {
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    if (held) return;
+    held = true;
+    cv.wait(lock, [&] { return release; });
+  });
+  const uint64_t requests_before = log_->GetStats().sync_request_count;
+  std::atomic<int> returned{0};
+  std::vector<IOStatus> results(kFollowers + 1);
+  std::vector<std::thread> threads;
+  const auto writer = [&](int t) {
+    results[t] = log_->Append(ids[t], Pattern(300, t));
+    if (results[t].ok()) results[t] = log_->Sync(ids[t]);
+    ++returned;
+  };
+  threads.emplace_back(writer, 0);  // the leader, held in its fdatasync
+  while (log_->GetStats().sync_request_count < requests_before + 1) {
+    std::this_thread::yield();
+  }
+  for (int t = 1; t <= kFollowers; ++t) threads.emplace_back(writer, t);
+  while (log_->GetStats().sync_request_count <
+         requests_before + 1 + kFollowers) {
+    std::this_thread::yield();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  const Clock::time_point start = Clock::now();
+  while (returned.load() < kFollowers + 1 && MillisSince(start) < 20000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (returned.load() < kFollowers + 1) {
+    // Joining would hang the whole test binary.
+    std::fprintf(stderr, "only %d of %d syncers returned\n", returned.load(),
+                 kFollowers + 1);
+    std::abort();
+  }
+  for (std::thread& thread : threads) thread.join();
+  storage_.SetHook(nullptr);
+  for (int t = 0; t <= kFollowers; ++t) {
+    EXPECT_TRUE(results[t].ok()) << "writer " << t << ": "
+                                 << results[t].ToString();
+  }
+  // They appended after the held fdatasync began: the oldest was handed
+  // the lead and its one round covered every follower.
+  EXPECT_EQ(uint64_t{kFollowers}, log_->GetStats().batch_size_max);
 }
 
 // Stats: every call is counted once in its histogram (with every Append
