@@ -1,6 +1,7 @@
 #include "env/segwal_fs.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -242,6 +243,17 @@ struct SegWalFileSystem::Impl {
   // a shared log_dir). Left, RocksDB would refuse to create a DB there
   // ("wal_dir contains existing log file"), or replay another DB's WALs.
   // They are deleted, durably, and the log's LOG says so.
+  // Runs `create` (the base FileSystem's CreateDir or CreateDirIfMissing);
+  // if that made `dirname` where nothing was, drops the orphans under it.
+  IOStatus CreateDirAnew(const std::string& dirname, const IOOptions& options,
+                         IODebugContext* dbg,
+                         const std::function<IOStatus()>& create) {
+    const bool existed = fs->target()->FileExists(dirname, options, dbg).ok();
+    IOStatus s = create();
+    if (s.ok() && !existed) s = DropOrphansUnder(NormalizePath(dirname));
+    return s;
+  }
+
   IOStatus DropOrphansUnder(const std::string& dir) {
     FilesUnder under;
     IOStatus s = LogicalFilesUnder(dir, &under);
@@ -639,19 +651,17 @@ IOStatus SegWalFileSystem::DeleteFile(const std::string& fname,
 IOStatus SegWalFileSystem::CreateDir(const std::string& dirname,
                                      const IOOptions& options,
                                      IODebugContext* dbg) {
-  const bool existed = target()->FileExists(dirname, options, dbg).ok();
-  IOStatus s = target()->CreateDir(dirname, options, dbg);
-  if (s.ok() && !existed) s = impl_->DropOrphansUnder(NormalizePath(dirname));
-  return s;
+  return impl_->CreateDirAnew(dirname, options, dbg, [&] {
+    return target()->CreateDir(dirname, options, dbg);
+  });
 }
 
 IOStatus SegWalFileSystem::CreateDirIfMissing(const std::string& dirname,
                                               const IOOptions& options,
                                               IODebugContext* dbg) {
-  const bool existed = target()->FileExists(dirname, options, dbg).ok();
-  IOStatus s = target()->CreateDirIfMissing(dirname, options, dbg);
-  if (s.ok() && !existed) s = impl_->DropOrphansUnder(NormalizePath(dirname));
-  return s;
+  return impl_->CreateDirAnew(dirname, options, dbg, [&] {
+    return target()->CreateDirIfMissing(dirname, options, dbg);
+  });
 }
 
 IOStatus SegWalFileSystem::DeleteDir(const std::string& dirname,

@@ -30,7 +30,18 @@ LogOptions WithHousekeeper() {
   return options;
 }
 
-class LogTest : public LogFixture {};
+class LogTest : public LogFixture {
+ protected:
+  // Writes and deletes files filling several segments: dead ones for
+  // housekeeping to reclaim, pinned behind whatever was written before.
+  void WriteDeadSegments() {
+    for (int i = 0; i < 8; ++i) {
+      Create("tmp");
+      Append("tmp", Pattern(50000, i));
+      ASSERT_TRUE(log_->Delete("tmp").ok());
+    }
+  }
+};
 
 TEST_F(LogTest, AppendReadBack) {
   Open();
@@ -147,11 +158,7 @@ TEST_F(LogTest, RelocationKeepsTheFileMtime) {
   Open();
   const uint64_t pinned = Create("archive/pinned.log");
   ASSERT_TRUE(log_->Append(pinned, Pattern(3000, 4)).ok());
-  for (int i = 0; i < 8; ++i) {
-    Create("tmp");
-    Append("tmp", Pattern(50000, i));
-    ASSERT_TRUE(log_->Delete("tmp").ok());
-  }
+  WriteDeadSegments();
   FileInfo before;
   ASSERT_TRUE(log_->Lookup("archive/pinned.log", &before));
   // mtimes are whole seconds.
@@ -183,11 +190,7 @@ TEST_F(LogTest, RelocationNeverCopiesBytesReplacedMeanwhile) {
   Open(options);
   const uint64_t pinned = Create("pinned.log");
   ASSERT_TRUE(log_->Append(pinned, Pattern(10000, 1)).ok());
-  for (int i = 0; i < 8; ++i) {
-    Create("tmp");
-    Append("tmp", Pattern(50000, i));
-    ASSERT_TRUE(log_->Delete("tmp").ok());
-  }
+  WriteDeadSegments();
   // The copy of pinned.log's 10000 bytes will not fit the head.
   FillHead(5000);
   bool armed = true;
@@ -223,11 +226,7 @@ TEST_F(LogTest, ReadRacingWithRelocationAndRecyclingReturnsTheBytes) {
   const uint64_t pinned = Create("pinned.log");
   const std::string data = Pattern(3000, 9);
   ASSERT_TRUE(log_->Append(pinned, data).ok());
-  for (int i = 0; i < 8; ++i) {
-    Create("tmp");
-    Append("tmp", Pattern(50000, i));
-    ASSERT_TRUE(log_->Delete("tmp").ok());
-  }
+  WriteDeadSegments();
   const uint64_t recycled_before = log_->GetStats().segments_recycled;
   bool armed = true;
   const std::thread::id self = std::this_thread::get_id();
