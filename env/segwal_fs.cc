@@ -194,7 +194,7 @@ struct SegWalFileSystem::Impl {
 
   // As open(2) or rename(2) would: a logical WAL goes only into a
   // directory that exists. (So a directory that does not exist holds no
-  // logical files; see DropOrphansUnder.)
+  // logical files; see CreateDirAnew.)
   IOStatus CheckParentDir(const std::string& path, const std::string& what,
                           IODebugContext* dbg) {
     const std::string dir = DirName(NormalizePath(path));
@@ -209,9 +209,14 @@ struct SegWalFileSystem::Impl {
   // (normalized), as (name in the log, path) pairs, with the directory of
   // the log that would hold them and that log (null if it does not exist).
   struct FilesUnder {
+    struct File {
+      std::string name;  // in the log
+      std::string path;
+      uint64_t id;
+    };
     std::string log_dir;
     std::shared_ptr<Log> log;
-    std::vector<std::pair<std::string, std::string>> files;
+    std::vector<File> files;
   };
   IOStatus LogicalFilesUnder(const std::string& dir, FilesUnder* out) {
     std::string owner;   // non-shared: the directory the log serves
@@ -229,46 +234,51 @@ struct SegWalFileSystem::Impl {
     if (out->log == nullptr) return IOStatus::OK();
     for (const FileInfo& info : out->log->List()) {
       if (shared_log()) {
-        if (IsUnder(info.name, dir)) out->files.emplace_back(info.name, info.name);
+        if (IsUnder(info.name, dir)) {
+          out->files.push_back({info.name, info.name, info.id});
+        }
       } else if (info.name.compare(0, prefix.size(), prefix) == 0) {
-        out->files.emplace_back(info.name, JoinPath(owner, info.name));
+        out->files.push_back({info.name, JoinPath(owner, info.name), info.id});
       }
     }
     return IOStatus::OK();
   }
 
-  // Called when `dir` (normalized) has just been created where nothing
-  // was: logical files still listed beneath it were left behind when it
-  // was removed outside this FileSystem (rm -rf of a DB whose WALs are in
-  // a shared log_dir). Left, RocksDB would refuse to create a DB there
-  // ("wal_dir contains existing log file"), or replay another DB's WALs.
-  // They are deleted, durably, and the log's LOG says so.
-  // Runs `create` (the base FileSystem's CreateDir or CreateDirIfMissing);
-  // if that made `dirname` where nothing was, drops the orphans under it.
+  // CreateDir and CreateDirIfMissing (`create` is the base FileSystem's).
+  // A logical file listed beneath a directory that does not exist was left
+  // behind when the directory was removed outside this FileSystem (rm -rf
+  // of a DB whose WALs are in a shared log_dir): WALs go only into
+  // existing directories (CheckParentDir). Left, RocksDB would refuse to
+  // create a DB there ("wal_dir contains existing log file"), or replay
+  // another DB's WALs. So when this call makes the directory where none
+  // was, the files listed beneath it just before are deleted, durably, and
+  // the log's LOG names them. When it cannot tell (the directory exists,
+  // its existence cannot be checked, or someone else made it meanwhile),
+  // nothing is deleted.
   IOStatus CreateDirAnew(const std::string& dirname, const IOOptions& options,
                          IODebugContext* dbg,
                          const std::function<IOStatus()>& create) {
-    const bool existed = fs->target()->FileExists(dirname, options, dbg).ok();
-    IOStatus s = create();
-    if (s.ok() && !existed) s = DropOrphansUnder(NormalizePath(dirname));
-    return s;
-  }
-
-  IOStatus DropOrphansUnder(const std::string& dir) {
-    FilesUnder under;
-    IOStatus s = LogicalFilesUnder(dir, &under);
-    if (!s.ok() || under.files.empty()) return s;
-    std::string list;
-    for (const auto& [name, path] : under.files) {
-      s = under.log->Delete(name);
-      if (!s.ok()) return AnnotatePath(s, path);
-      list += "\n  " + path;
+    if (!fs->target()->FileExists(dirname, options, dbg).IsNotFound()) {
+      return create();
     }
-    s = under.log->SyncAll();
+    const std::string dir = NormalizePath(dirname);
+    FilesUnder orphans;
+    IOStatus s = LogicalFilesUnder(dir, &orphans);
+    if (!s.ok()) return s;
+    // mkdir itself tells whether this call made the directory.
+    if (!fs->target()->CreateDir(dirname, options, dbg).ok()) return create();
+    if (orphans.files.empty()) return IOStatus::OK();
+    std::string list;
+    for (const FilesUnder::File& file : orphans.files) {
+      s = orphans.log->DeleteIfSame(file.name, file.id);
+      if (!s.ok()) return AnnotatePath(s, file.path);
+      list += "\n  " + file.path;
+    }
+    s = orphans.log->SyncAll();
     if (!s.ok()) return AnnotatePath(s, dir);
-    under.log->InfoLogWrite(
+    orphans.log->InfoLogWrite(
         "directory " + dir + " was created anew: deleted " +
-        std::to_string(under.files.size()) +
+        std::to_string(orphans.files.size()) +
         " logical WAL files left from when it was removed outside segwal:" +
         list);
     return IOStatus::OK();
@@ -685,7 +695,7 @@ IOStatus SegWalFileSystem::DeleteDir(const std::string& dirname,
   if (!under.files.empty()) {
     std::string list;
     for (size_t i = 0; i < under.files.size() && i < 8; ++i) {
-      list += (i == 0 ? "" : ", ") + under.files[i].second;
+      list += (i == 0 ? "" : ", ") + under.files[i].path;
     }
     if (under.files.size() > 8) list += ", ...";
     return IOStatus::IOError("segwal: cannot delete directory " + dirname +

@@ -120,7 +120,7 @@ class SegWalFileSystem : public rocksdb::FileSystemWrapper {
                                const rocksdb::IOOptions& options,
                                rocksdb::IODebugContext* dbg) override;
   // Creating a directory where none was also deletes logical WALs left
-  // listed beneath it (removed outside segwal; see DropOrphansUnder).
+  // listed beneath it (removed outside segwal; see Impl::CreateDirAnew).
   rocksdb::IOStatus CreateDir(const std::string& dirname,
                               const rocksdb::IOOptions& options,
                               rocksdb::IODebugContext* dbg) override;

@@ -97,6 +97,22 @@ TEST_F(LogTest, TruncateDeleteLink) {
   }
 }
 
+// DeleteIfSame deletes a name only while it is still the file it was.
+TEST_F(LogTest, DeleteIfSameSparesAFileCreatedAgain) {
+  Open();
+  const uint64_t first = Create("a.log");
+  ASSERT_TRUE(log_->Delete("a.log").ok());
+  const uint64_t second = Create("a.log");
+  ASSERT_NE(first, second);
+  ASSERT_TRUE(log_->DeleteIfSame("a.log", first).ok());
+  FileInfo info;
+  ASSERT_TRUE(log_->Lookup("a.log", &info));
+  EXPECT_EQ(second, info.id);
+  ASSERT_TRUE(log_->DeleteIfSame("missing.log", first).ok());
+  ASSERT_TRUE(log_->DeleteIfSame("a.log", second).ok());
+  EXPECT_FALSE(log_->Lookup("a.log", &info));
+}
+
 TEST_F(LogTest, SyncedDataSurvivesPowerLoss) {
   Open();
   uint64_t a = Create("a.log");
