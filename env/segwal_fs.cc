@@ -206,8 +206,8 @@ struct SegWalFileSystem::Impl {
   }
 
   // The logical files whose paths lie at or beneath directory `dir`
-  // (normalized), as (name in the log, path) pairs, with the directory of
-  // the log that would hold them and that log (null if it does not exist).
+  // (normalized), with the directory of the log that would hold them and
+  // that log (null if it does not exist).
   struct FilesUnder {
     struct File {
       std::string name;  // in the log
