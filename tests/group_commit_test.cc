@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <sstream>
@@ -21,6 +22,7 @@
 
 #include "env/log.h"
 #include "env/log_metrics.h"
+#include "env/wake_event.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {
@@ -293,6 +295,29 @@ TEST_F(GroupCommitTest, EveryFollowerOfALargeRoundWakes) {
   // They appended after the held fdatasync began: the oldest was handed
   // the lead and its one round covered every follower.
   EXPECT_EQ(uint64_t{kFollowers}, log_->GetStats().batch_size_max);
+}
+
+// The followers' wake-up: what the setter wrote before Set is seen after
+// Wait, a Set before the Wait is not lost, and the waiter may free the
+// event the moment Wait returns (under ASan a touch after that would
+// fail).
+TEST(WakeEventTest, WakesOnceAndMayBeFreedAtOnce) {
+  WakeEvent early;
+  early.Set();
+  early.Wait();  // returns at once
+  for (int round = 0; round < 2000; ++round) {
+    auto event = std::make_unique<WakeEvent>();
+    WakeEvent* raw = event.get();
+    int payload = 0;
+    std::thread setter([raw, &payload, round] {
+      payload = round + 1;
+      raw->Set();
+    });
+    event->Wait();
+    event.reset();  // freed while Set may still be returning
+    EXPECT_EQ(round + 1, payload);
+    setter.join();
+  }
 }
 
 // Stats: every call is counted once in its histogram (with every Append
