@@ -508,15 +508,7 @@ IOStatus Log::Rename(const std::string& from, const std::string& to) {
   return WriteFrameLocked(MakeFrame(FrameType::kRename, file->id, 0), to);
 }
 
-IOStatus Log::Delete(const std::string& name) {
-  return DeleteNamed(name, /*only_id=*/0);
-}
-
-IOStatus Log::DeleteIfSame(const std::string& name, uint64_t id) {
-  return DeleteNamed(name, id);
-}
-
-IOStatus Log::DeleteNamed(const std::string& name, uint64_t only_id) {
+IOStatus Log::Delete(const std::string& name, uint64_t only_id) {
   std::unique_lock<std::mutex> lock(mu_);
   IOStatus s = EnsureRoomLocked(lock, FrameFootprint(0));
   if (!s.ok()) return s;

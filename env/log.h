@@ -77,10 +77,9 @@ class Log {
   // same name, Rename replaces the target, as POSIX does.
   IOStatus Create(const std::string& name, uint64_t* id);
   IOStatus Rename(const std::string& from, const std::string& to);
-  IOStatus Delete(const std::string& name);
-  // Deletes `name` only if it is still logical file `id`; else does
-  // nothing and returns OK.
-  IOStatus DeleteIfSame(const std::string& name, uint64_t id);
+  // With only_id != 0, deletes `name` only while it is still that logical
+  // file; else does nothing and returns OK.
+  IOStatus Delete(const std::string& name, uint64_t only_id = 0);
   // `to` becomes a new file holding `from`'s bytes as they are now.
   IOStatus Link(const std::string& from, const std::string& to);
   bool Lookup(const std::string& name, FileInfo* info);
@@ -230,8 +229,6 @@ class Log {
   IOStatus HousekeepLocked(std::unique_lock<std::mutex>& lock);
   IOStatus ReclaimLocked(std::unique_lock<std::mutex>& lock);
   IOStatus RelocateLocked(std::unique_lock<std::mutex>& lock);
-  // Delete and DeleteIfSame (only_id 0: whichever file has the name).
-  IOStatus DeleteNamed(const std::string& name, uint64_t only_id);
   // A run of a file's bytes within one frame (or a hole), as a Read
   // resolved it.
   struct ReadPiece {

@@ -1,7 +1,6 @@
 #include "env/segwal_fs.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -244,7 +243,8 @@ struct SegWalFileSystem::Impl {
     return IOStatus::OK();
   }
 
-  // CreateDir and CreateDirIfMissing (`create` is the base FileSystem's).
+  // CreateDir, or CreateDirIfMissing if `if_missing`, of the base
+  // FileSystem.
   // A logical file listed beneath a directory that does not exist was left
   // behind when the directory was removed outside this FileSystem (rm -rf
   // of a DB whose WALs are in a shared log_dir): WALs go only into
@@ -256,21 +256,25 @@ struct SegWalFileSystem::Impl {
   // its existence cannot be checked, or someone else made it meanwhile),
   // nothing is deleted.
   IOStatus CreateDirAnew(const std::string& dirname, const IOOptions& options,
-                         IODebugContext* dbg,
-                         const std::function<IOStatus()>& create) {
-    if (!fs->target()->FileExists(dirname, options, dbg).IsNotFound()) {
-      return create();
+                         IODebugContext* dbg, bool if_missing) {
+    FileSystem* base = fs->target();
+    if (!base->FileExists(dirname, options, dbg).IsNotFound()) {
+      return if_missing ? base->CreateDirIfMissing(dirname, options, dbg)
+                        : base->CreateDir(dirname, options, dbg);
     }
     const std::string dir = NormalizePath(dirname);
     FilesUnder orphans;
     IOStatus s = LogicalFilesUnder(dir, &orphans);
     if (!s.ok()) return s;
     // mkdir itself tells whether this call made the directory.
-    if (!fs->target()->CreateDir(dirname, options, dbg).ok()) return create();
+    s = base->CreateDir(dirname, options, dbg);
+    if (!s.ok()) {
+      return if_missing ? base->CreateDirIfMissing(dirname, options, dbg) : s;
+    }
     if (orphans.files.empty()) return IOStatus::OK();
     std::string list;
     for (const FilesUnder::File& file : orphans.files) {
-      s = orphans.log->DeleteIfSame(file.name, file.id);
+      s = orphans.log->Delete(file.name, /*only_id=*/file.id);
       if (!s.ok()) return AnnotatePath(s, file.path);
       list += "\n  " + file.path;
     }
@@ -661,17 +665,13 @@ IOStatus SegWalFileSystem::DeleteFile(const std::string& fname,
 IOStatus SegWalFileSystem::CreateDir(const std::string& dirname,
                                      const IOOptions& options,
                                      IODebugContext* dbg) {
-  return impl_->CreateDirAnew(dirname, options, dbg, [&] {
-    return target()->CreateDir(dirname, options, dbg);
-  });
+  return impl_->CreateDirAnew(dirname, options, dbg, /*if_missing=*/false);
 }
 
 IOStatus SegWalFileSystem::CreateDirIfMissing(const std::string& dirname,
                                               const IOOptions& options,
                                               IODebugContext* dbg) {
-  return impl_->CreateDirAnew(dirname, options, dbg, [&] {
-    return target()->CreateDirIfMissing(dirname, options, dbg);
-  });
+  return impl_->CreateDirAnew(dirname, options, dbg, /*if_missing=*/true);
 }
 
 IOStatus SegWalFileSystem::DeleteDir(const std::string& dirname,
@@ -772,20 +772,15 @@ IOStatus SegWalFileSystem::RenameFile(const std::string& src,
     const std::string src_dir = NormalizePath(src);
     const std::string dst_dir = NormalizePath(target_name);
     if (impl_->shared_log()) {
-      std::shared_ptr<Log> log;
-      IOStatus s = impl_->GetLog(impl_->SharedLogDir(), false, &log);
-      if (!s.ok()) return AnnotatePath(s, src);
-      std::vector<std::string> moving;
-      if (log != nullptr) {
-        for (const FileInfo& info : log->List()) {
-          if (IsUnder(info.name, src_dir)) moving.push_back(info.name);
-        }
-      }
+      Impl::FilesUnder moving;
+      IOStatus s = impl_->LogicalFilesUnder(src_dir, &moving);
+      if (!s.ok()) return s;
       s = target()->RenameFile(src, target_name, options, dbg);
-      for (size_t i = 0; s.ok() && i < moving.size(); ++i) {
-        s = AnnotatePath(log->Rename(moving[i],
-                                 dst_dir + moving[i].substr(src_dir.size())),
-                     moving[i]);
+      for (size_t i = 0; s.ok() && i < moving.files.size(); ++i) {
+        const std::string& name = moving.files[i].name;
+        s = AnnotatePath(
+            moving.log->Rename(name, dst_dir + name.substr(src_dir.size())),
+            name);
       }
       return s;
     }

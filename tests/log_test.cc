@@ -97,19 +97,19 @@ TEST_F(LogTest, TruncateDeleteLink) {
   }
 }
 
-// DeleteIfSame deletes a name only while it is still the file it was.
-TEST_F(LogTest, DeleteIfSameSparesAFileCreatedAgain) {
+// Delete with only_id deletes a name only while it is still that file.
+TEST_F(LogTest, DeleteOnlyIdSparesAFileCreatedAgain) {
   Open();
   const uint64_t first = Create("a.log");
   ASSERT_TRUE(log_->Delete("a.log").ok());
   const uint64_t second = Create("a.log");
   ASSERT_NE(first, second);
-  ASSERT_TRUE(log_->DeleteIfSame("a.log", first).ok());
+  ASSERT_TRUE(log_->Delete("a.log", /*only_id=*/first).ok());
   FileInfo info;
   ASSERT_TRUE(log_->Lookup("a.log", &info));
   EXPECT_EQ(second, info.id);
-  ASSERT_TRUE(log_->DeleteIfSame("missing.log", first).ok());
-  ASSERT_TRUE(log_->DeleteIfSame("a.log", second).ok());
+  ASSERT_TRUE(log_->Delete("missing.log", /*only_id=*/first).ok());
+  ASSERT_TRUE(log_->Delete("a.log", /*only_id=*/second).ok());
   EXPECT_FALSE(log_->Lookup("a.log", &info));
 }
 

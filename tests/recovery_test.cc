@@ -46,6 +46,17 @@ std::string Where(uint64_t segment_id, uint64_t offset) {
          std::to_string(offset);
 }
 
+// The data frames of a segment image, in order.
+std::vector<FrameAt> DataFramesIn(const std::string& image) {
+  std::vector<FrameAt> out;
+  for (const FrameAt& f : FramesIn(image)) {
+    if (f.header.type == static_cast<uint8_t>(FrameType::kData)) {
+      out.push_back(f);
+    }
+  }
+  return out;
+}
+
 class RecoveryTest : public LogFixture {
  protected:
   struct Write {
@@ -97,13 +108,7 @@ class RecoveryTest : public LogFixture {
 
   // Data frames of a segment, in order.
   std::vector<FrameAt> DataFrames(uint64_t segment_id) {
-    std::vector<FrameAt> out;
-    for (const FrameAt& f : FramesIn(SegmentImage(segment_id))) {
-      if (f.header.type == static_cast<uint8_t>(FrameType::kData)) {
-        out.push_back(f);
-      }
-    }
-    return out;
+    return DataFramesIn(SegmentImage(segment_id));
   }
 
   // A data frame in the middle of a segment. In the newest segment a later
@@ -619,12 +624,7 @@ TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {
   // payload byte of a frame that later frames recorded as durable.
   const std::string path = dir + "/" + SegmentFileName(1);
   const std::string image = test::ReadFileToString(path);
-  std::vector<FrameAt> data;
-  for (const FrameAt& f : FramesIn(image)) {
-    if (f.header.type == static_cast<uint8_t>(FrameType::kData)) {
-      data.push_back(f);
-    }
-  }
+  const std::vector<FrameAt> data = DataFramesIn(image);
   ASSERT_EQ(12u, data.size());
   const uint64_t at = data[5].offset + kFrameHeaderSize;
   const char flipped = static_cast<char>(image[at] ^ 0x40);
