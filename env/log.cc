@@ -325,6 +325,18 @@ IOStatus Log::EnsureRoomLocked(std::unique_lock<std::mutex>& lock,
   return error_;
 }
 
+// The housekeeper prepares the next segment once the head is half full, not
+// as soon as the head starts: zero-filling a new segment writes a whole
+// segment, and right after Open (which starts a new head) that burst would
+// delay the first fdatasyncs of every writer (measured with
+// wal_flush_batch_bench, 32 writers, the 0.6 s after Open: 31-33k appends
+// and syncs per second with the burst, 36-39k without). Half a segment
+// still leaves ample time: zero-filling 64 MiB takes ~0.2 s, and a rotation
+// that finds nothing prepared prepares inline.
+bool Log::HeadHalfFullLocked() const {
+  return head_ != nullptr && head_->end >= head_->size / 2;
+}
+
 uint64_t Log::HeadDurableOffsetLocked() const {
   return (durable_lsn_ >> 32) == head_->id ? (durable_lsn_ & 0xffffffffu) : 0;
 }
@@ -366,8 +378,12 @@ IOStatus Log::WriteFrameLocked(FrameHeader header, const Slice& payload) {
     SetErrorLocked(IOStatus::IOError("segwal internal error: " + s.ToString()));
     return error_;
   }
+  const bool was_half_full = HeadHalfFullLocked();
   head_->end += frame_buffer_.size();
   written_lsn_ = MakeLsn(head_->id, head_->end);
+  if (!was_half_full && HeadHalfFullLocked() && options_.background_prepare) {
+    housekeeper_cv_.notify_all();  // time to prepare the next segment
+  }
   MaybeStartWritebackLocked();
   if (LogicalFile* file = table_.FindById(header.file_id)) {
     file->last_lsn = written_lsn_;
@@ -933,7 +949,7 @@ void Log::HousekeeperLoop() {
       HousekeepLocked(lock).PermitUncheckedError();  // retried on wake-up
     }
     if (!stop_ && error_.ok() && options_.background_prepare &&
-        prepared_ == nullptr && !preparing_) {
+        prepared_ == nullptr && !preparing_ && HeadHalfFullLocked()) {
       if (PrepareNextLocked(lock).ok()) continue;
     }
     // HousekeepLocked may have released mu_: a stop requested meanwhile

@@ -168,6 +168,7 @@ class Log {
   IOStatus WriteZerosLocked(std::unique_lock<std::mutex>& lock, uint64_t id,
                             uint64_t start, uint64_t end);
   IOStatus RotateLocked(std::unique_lock<std::mutex>& lock);
+  bool HeadHalfFullLocked() const;
   IOStatus StartSegmentLocked(std::shared_ptr<Segment> next);
   uint64_t PopFreeSegmentLocked();
   // Prepares the next segment into prepared_, with mu_ released meanwhile

@@ -70,8 +70,8 @@ struct LogOptions {
   // directory by the housekeeper thread; 0: never (the recovery summary is
   // written at Open either way).
   uint64_t stats_dump_period_sec = 60;
-  // Prepare the next segment on a background thread. Off: prepared inline
-  // at rotation (tests that need determinism).
+  // Prepare the next segment on a background thread, once the head is half
+  // full. Off: prepared inline at rotation (tests that need determinism).
   bool background_prepare = true;
   // Reclaim and relocate segments on a background thread. Off: only
   // Log::Housekeep() does (tests that need determinism).

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <thread>
 #include <vector>
@@ -270,6 +271,28 @@ TEST_F(LogTest, ReadRacingWithRelocationAndRecyclingReturnsTheBytes) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_EQ(data.size(), read);
   EXPECT_TRUE(got == data);
+}
+
+// The housekeeper prepares the next segment only once the head is half
+// full: zero-filling one right after Open would compete with the first
+// fdatasyncs of every writer.
+TEST_F(LogTest, NextSegmentIsPreparedOnceTheHeadIsHalfFull) {
+  LogOptions options = SmallSegments();
+  options.background_prepare = true;
+  Open(options);
+  const uint64_t half = options.segment_size / 2;
+  FillHead(half + 2000);  // just under half full
+  ASSERT_LT(log_->GetStats().head_segment_bytes, half);
+  // Long enough for a housekeeper that prepares at once (it takes ~1 ms).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(1u, SegmentIds().size()) << "a segment was prepared early";
+
+  FillHead(half);  // now half full
+  ASSERT_GE(log_->GetStats().head_segment_bytes, half);
+  for (int i = 0; i < 500 && SegmentIds().size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(2u, SegmentIds().size()) << "no segment prepared in 5 s";
 }
 
 // Writers append and sync their own files concurrently while segments
