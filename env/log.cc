@@ -142,6 +142,7 @@ IOStatus Log::Open(Storage* storage, const std::string& dir,
   if (!s.ok()) return s;
   std::unique_ptr<Log> opened(new Log(storage, dir, options));
   s = storage->Lock(opened->PathOf(kLockFileName), &opened->dir_lock_);
+  if (s.IsBusy()) return OpenReadOnly(storage, dir, options, log, info);
   if (s.ok()) s = opened->Recover(info);
   if (!s.ok()) return s;
   opened->OpenInfoLog(*info);
@@ -158,6 +159,32 @@ IOStatus Log::Open(Storage* storage, const std::string& dir,
   return IOStatus::OK();
 }
 
+// Another process writes this log: a read-only view of it as it is now
+// (RocksDB's read-only and secondary instances, ldb), which never writes to
+// the directory; its sticky error refuses every change. The writer may
+// reclaim or recycle a segment while the scan reads it, which the scan sees
+// as damage or a vanished file: the scan is retried, on a fresh Log.
+IOStatus Log::OpenReadOnly(Storage* storage, const std::string& dir,
+                           const LogOptions& options, std::unique_ptr<Log>* log,
+                           RecoveryInfo* info) {
+  constexpr int kAttempts = 3;
+  IOStatus s;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    std::unique_ptr<Log> opened(new Log(storage, dir, options));
+    opened->read_only_ = true;
+    *info = RecoveryInfo();
+    s = opened->Recover(info);
+    if (!s.ok()) continue;
+    opened->error_ = IOStatus::IOError(
+        "segwal log " + dir + ": open for reading only, another process "
+        "holds " + opened->PathOf(kLockFileName) +
+        " (one process at a time writes a log)");
+    *log = std::move(opened);
+    return IOStatus::OK();
+  }
+  return s;
+}
+
 IOStatus Log::Recover(RecoveryInfo* info) {
   ScanResult scan;
   IOStatus s = ScanLog(storage_, dir_, options_.recovery_mode, &scan, info);
@@ -165,6 +192,24 @@ IOStatus Log::Recover(RecoveryInfo* info) {
   table_ = std::move(scan.table);
   log_uid_ = scan.log_uid != 0 ? scan.log_uid : NewLogUid();
   next_segment_id_ = scan.max_segment_id + 1;
+  for (ScannedSegment& scanned : scan.segments) {
+    auto seg = std::make_shared<Segment>();
+    seg->id = scanned.id;
+    seg->size = scanned.header.segment_size;
+    seg->seed = SegmentSeed(scanned.header.log_uid, scanned.id);
+    seg->end = scanned.end;
+    seg->file = std::move(scanned.file);
+    segments_[seg->id] = seg;
+    head_ = seg;
+  }
+  if (read_only_) {
+    // The table as recovery left it (torn tail cut, repairs made in memory)
+    // serves reads; nothing is renamed, sealed or written.
+    if (head_ != nullptr) {
+      written_lsn_ = durable_lsn_ = MakeLsn(head_->id, head_->end);
+    }
+    return IOStatus::OK();
+  }
 
   // Segments recovery gave up on are set aside, durably, before a new
   // segment names its predecessor: else the next recovery would find them
@@ -187,17 +232,6 @@ IOStatus Log::Recover(RecoveryInfo* info) {
   free_segments_.insert(free_segments_.end(), scan.free_segments.begin(),
                         scan.free_segments.end());
   std::sort(free_segments_.begin(), free_segments_.end());
-
-  for (ScannedSegment& scanned : scan.segments) {
-    auto seg = std::make_shared<Segment>();
-    seg->id = scanned.id;
-    seg->size = scanned.header.segment_size;
-    seg->seed = SegmentSeed(scanned.header.log_uid, scanned.id);
-    seg->end = scanned.end;
-    seg->file = std::move(scanned.file);
-    segments_[seg->id] = seg;
-    head_ = seg;
-  }
 
   // Recovery always starts a new segment: the old head is sealed where its
   // valid frames end, so bytes beyond (a torn tail) are never scanned again.

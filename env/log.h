@@ -23,7 +23,8 @@
 // 2 * ceil(live bytes / segment capacity) + 3 segments, except for bytes of
 // deleted files that are still open for reading.
 //
-// Thread-safe. One Log per directory per process (Open takes a lock file).
+// Thread-safe. One Log per directory per process (Open takes a lock file;
+// other processes get a read-only view, see Open).
 #pragma once
 
 #include <atomic>
@@ -65,6 +66,13 @@ class Log {
   // Opens the log in `dir` (created if missing), recovering what is there.
   // Recovery always ends with a new segment, so the torn tail it cut can
   // never be mistaken for data later.
+  //
+  // If another process holds the log's lock, opens a read-only view
+  // instead: the files as that process had written them when the scan ran
+  // (a torn tail is what it was still writing), readable, never updated;
+  // every change (and Sync) returns an error naming the lock. Bytes the
+  // writer reclaims and recycles meanwhile read as Corruption. Nothing is
+  // written to the directory, not even the LOG file.
   static IOStatus Open(Storage* storage, const std::string& dir,
                        const LogOptions& options, std::unique_ptr<Log>* log,
                        RecoveryInfo* info);
@@ -112,6 +120,8 @@ class Log {
   IOStatus Housekeep();
 
   const std::string& dir() const { return dir_; }
+  // Opened while another process held the lock (see Open).
+  bool read_only() const { return read_only_; }
   const LogOptions& options() const { return options_; }
   // Best effort: appends lines to the LOG file of the log directory.
   void InfoLogWrite(const std::string& text);
@@ -144,6 +154,9 @@ class Log {
   };
 
   Log(Storage* storage, std::string dir, const LogOptions& options);
+  static IOStatus OpenReadOnly(Storage* storage, const std::string& dir,
+                               const LogOptions& options,
+                               std::unique_ptr<Log>* log, RecoveryInfo* info);
   IOStatus Recover(RecoveryInfo* info);
   // Splits `data` into frame-sized chunks; they refer to `data`.
   std::vector<EncodedChunk> EncodeData(const Slice& data) const;
@@ -252,7 +265,10 @@ class Log {
   const std::string dir_;
   const LogOptions options_;
   const uint32_t max_frame_payload_;
-  std::unique_ptr<StorageLock> dir_lock_;
+  std::unique_ptr<StorageLock> dir_lock_;  // null when read_only_
+  // Opened while another process held the lock: a snapshot for reading,
+  // error_ set from the start (see Open).
+  bool read_only_ = false;
 
   std::mutex mu_;
   // Separate condition variables (and a signal per sync follower) so that

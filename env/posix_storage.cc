@@ -200,8 +200,7 @@ class PosixStorageImpl : public Storage {
       int err = errno;
       ::close(fd);
       if (err == EWOULDBLOCK) {
-        return IOStatus::IOError("lock " + path +
-                                 ": held by another process");
+        return IOStatus::Busy("lock " + path + ": held by another process");
       }
       return ErrnoStatus("flock", path, err);
     }

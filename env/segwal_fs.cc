@@ -97,6 +97,14 @@ struct SegWalFileSystem::Impl {
     IOStatus s = LogRegistry::Get()->Acquire(storage, log_dir,
                                              fs->options_.log, &acquired);
     if (!s.ok()) return s;
+    if (acquired->read_only()) {
+      // Another process writes the log: a snapshot, not kept here, so
+      // that it closes with the files read from it and the next call
+      // sees the log afresh (RocksDB secondary instances catching up), or
+      // writes to it once that process has gone.
+      *log = std::move(acquired);
+      return IOStatus::OK();
+    }
     std::lock_guard<std::mutex> guard(mu);
     *log = logs.emplace(log_dir, std::move(acquired)).first->second;
     return IOStatus::OK();

@@ -67,7 +67,8 @@ class Storage {
   // Makes creates, renames and removes in dir durable.
   virtual IOStatus SyncDir(const std::string& dir) = 0;
   // Exclusive lock on `path` (created if missing) against other processes
-  // and other Lock calls; IOError naming the holder's path if already held.
+  // and other Lock calls: Busy if another process holds it, IOError if this
+  // process does (each naming the path).
   virtual IOStatus Lock(const std::string& path,
                         std::unique_ptr<StorageLock>* lock) = 0;
 };

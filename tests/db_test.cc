@@ -1,9 +1,16 @@
 // Whole-DB tests: RocksDB 7.8.3 itself driving SegWalFileSystem through
 // every path that touches WAL files.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -822,6 +829,69 @@ TEST_F(SegWalDbTest, DbRemovedOutsideRocksDbIsCreatedAnewWithSharedLog) {
   kept_owner.reset();
   OpenDb(options, kept);
   ExpectPresent(0, 50, "k");
+}
+
+// Another process holds the DB's log (here: a child that only holds the
+// log's lock). A read-only open reads the WAL through a read-only view and
+// writes nothing to the log directory; a read-write open fails when RocksDB
+// creates its new WAL, saying why; once that process has gone, the same
+// FileSystem writes again (it kept no read-only view).
+TEST_F(SegWalDbTest, LogHeldByAnotherProcessOpensForReadingOnly) {
+  const std::string path = tmp_ / "db";
+  const std::string log_dir = path + "/segwal";
+  Options options = DbOptions();
+  OpenDb(options, path);
+  Put(0, 100, "v", true);
+  CloseDb();
+
+  int ready[2];
+  ASSERT_EQ(0, pipe(ready));
+  const pid_t holder = fork();
+  ASSERT_GE(holder, 0);
+  if (holder == 0) {  // async-signal-safe calls only
+    const int fd = open((log_dir + "/LOCK").c_str(), O_RDWR);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) _exit(1);
+    if (write(ready[1], "x", 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(1, read(ready[0], &byte, 1)) << "the lock holder failed";
+  close(ready[0]);
+  const auto image = [&] {
+    std::map<std::string, std::string> files;
+    for (const std::string& name : test::ListDir(log_dir)) {
+      files[name] = test::ReadFileToString(log_dir + "/" + name);
+    }
+    return files;
+  };
+  const auto before = image();
+
+  DB* reader = nullptr;
+  Status s = DB::OpenForReadOnly(options, path, &reader);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(100, CountKeys(reader));
+  ExpectPresent(0, 100, "v", reader);
+  delete reader;
+  EXPECT_TRUE(before == image()) << "the read-only open wrote to the log";
+
+  DB* writer = nullptr;
+  s = DB::Open(options, path, &writer);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos, s.ToString().find("open for reading only"))
+      << s.ToString();
+  delete writer;
+
+  kill(holder, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(holder, waitpid(holder, &status, 0));
+  OpenDb(options, path);
+  ExpectPresent(0, 100, "v");
+  Put(100, 110, "v", true);
+  CloseDb();
+  OpenDb(options, path);
+  EXPECT_EQ(110, CountKeys());
 }
 
 // A DB written by stock RocksDB (plain WALs with unflushed data) opens

@@ -273,6 +273,68 @@ TEST_F(LogTest, ReadRacingWithRelocationAndRecyclingReturnsTheBytes) {
   EXPECT_TRUE(got == data);
 }
 
+// While one Log (process) holds the directory's lock, another Open gets a
+// read-only view: the files as written so far, across segments, readable;
+// every change refused with an error naming the lock; nothing written to
+// the directory, not even at close.
+TEST_F(LogTest, OpenWhileAnotherHoldsTheLockIsAReadOnlyView) {
+  Open();
+  Create("a.log");
+  const std::string a = Pattern(150000, 1);  // spans several 64 KiB segments
+  Append("a.log", a);
+  Create("b.log");
+  Append("b.log", "bee");
+  ASSERT_TRUE(log_->SyncAll().ok());
+  ASSERT_GT(SegmentIds().size(), 2u);
+  const DirImage before = SaveDir();
+
+  std::unique_ptr<Log> reader;
+  RecoveryInfo info;
+  IOStatus s = Log::Open(&storage_, testing::kLogDir, SmallSegments(), &reader, &info);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(a, ReadAll(reader.get(), "a.log"));
+  EXPECT_EQ("bee", ReadAll(reader.get(), "b.log"));
+  EXPECT_EQ(2u, reader->List().size());
+
+  FileInfo b;
+  ASSERT_TRUE(reader->Lookup("b.log", &b));
+  uint64_t id = 0;
+  std::vector<IOStatus> refused = {
+      reader->Create("c.log", &id),   reader->Append(b.id, "x"),
+      reader->WriteAt(b.id, 0, "x"),  reader->Truncate(b.id, 1),
+      reader->Rename("b.log", "c.log"), reader->Link("b.log", "c.log"),
+      reader->Delete("b.log"),        reader->Sync(b.id),
+      reader->SyncAll(),              reader->Housekeep()};
+  for (const IOStatus& r : refused) {
+    EXPECT_TRUE(r.IsIOError()) << r.ToString();
+    EXPECT_NE(std::string::npos, r.ToString().find("reading only"))
+        << r.ToString();
+    EXPECT_NE(std::string::npos, r.ToString().find("/log/LOCK"))
+        << r.ToString();
+  }
+  EXPECT_EQ("bee", ReadAll(reader.get(), "b.log"));
+
+  // A snapshot: the writer goes on, the view does not change.
+  Append("b.log", "s");
+  EXPECT_EQ("bee", ReadAll(reader.get(), "b.log"));
+  EXPECT_EQ("bees", ReadAll(log_.get(), "b.log"));
+  reader.reset();
+  DirImage after = SaveDir();
+  // Only the writer's append changed the directory: its head segment.
+  const std::string head = SegmentFileName(SegmentIds().back());
+  ASSERT_EQ(before.size(), after.size());
+  for (const auto& file : before) {
+    if (file.first == head) continue;
+    EXPECT_TRUE(file.second == after[file.first]) << file.first;
+  }
+
+  // Once the writer has closed, an Open writes again.
+  log_.reset();
+  Open();
+  Create("c.log");
+  EXPECT_EQ("bees", ReadAll(log_.get(), "b.log"));
+}
+
 // The housekeeper prepares the next segment only once the head is half
 // full: zero-filling one right after Open would compete with the first
 // fdatasyncs of every writer.

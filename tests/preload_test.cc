@@ -8,13 +8,17 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "env/segwal_fs.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "tests/segwal_test_util.h"
 
 namespace segwal {
@@ -207,6 +211,55 @@ TEST_F(PreloadTest, BadOptionFailsTheTool) {
                                      Quote(dir_ / "db"));
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("sync_mode=fast"), std::string::npos) << r.output;
+}
+
+// A read-only ldb, another process, reads a DB that this process has open
+// and writes: segwal gives it a read-only view of the log (this process
+// holds the log's lock), and it writes nothing to the log directory.
+TEST_F(PreloadTest, LdbReadsADbThatThisProcessWrites) {
+  const std::string db_path = dir_ / "db";
+  const std::string log_dir = db_path + "/segwal";
+  auto fs = std::make_shared<SegWalFileSystem>(rocksdb::FileSystem::Default(),
+                                               SegWalOptions());
+  std::unique_ptr<rocksdb::Env> env = NewSegWalEnv(fs);
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.env = env.get();
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(options, db_path, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(db->Put(synced, "key" + std::to_string(1000 + i),
+                        "v" + std::to_string(i)).ok());
+  }
+  const auto image = [&] {
+    std::map<std::string, std::string> files;
+    for (const std::string& name : test::ListDir(log_dir)) {
+      files[name] = test::ReadFileToString(log_dir + "/" + name);
+    }
+    return files;
+  };
+  const auto before = image();
+
+  // Unflushed: the keys are in the WAL only, which ldb reads through segwal.
+  Result r = Preloaded(kLdb, "--db=" + Quote(db_path) + " --fs_uri=segwal scan");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(Lines(r.output).size(), 100u) << r.output;
+  EXPECT_NE(r.output.find("key1042 : v42\n"), std::string::npos) << r.output;
+  EXPECT_TRUE(before == image()) << "ldb changed the log directory";
+
+  // The writer is unaffected: it goes on, and a reopen finds everything.
+  for (int i = 100; i < 150; ++i) {
+    ASSERT_TRUE(db->Put(synced, "key" + std::to_string(1000 + i),
+                        "v" + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(db->Close().ok());
+  db.reset();
+  r = Preloaded(kLdb, "--db=" + Quote(db_path) + " --fs_uri=segwal scan");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(Lines(r.output).size(), 150u) << r.output;
 }
 
 }  // namespace

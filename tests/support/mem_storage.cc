@@ -325,7 +325,7 @@ IOStatus MemStorage::Lock(const std::string& path,
   IOStatus s = CheckPower(path);
   if (!s.ok()) return s;
   if (!locks_.insert(path).second) {
-    return IOStatus::IOError("lock " + path + ": already held");
+    return IOStatus::Busy("lock " + path + ": already held");
   }
   lock->reset(new LockHandle(this, path, generation_));
   return IOStatus::OK();
