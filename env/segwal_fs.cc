@@ -100,8 +100,8 @@ struct SegWalFileSystem::Impl {
     if (acquired->read_only()) {
       // Another process writes the log: a snapshot, not kept here, so
       // that it closes with the files read from it and the next call
-      // sees the log afresh (RocksDB secondary instances catching up), or
-      // writes to it once that process has gone.
+      // sees the log afresh (new WALs), or writes to it once that process
+      // has gone.
       *log = std::move(acquired);
       return IOStatus::OK();
     }
