@@ -142,7 +142,7 @@ IOStatus Log::Open(Storage* storage, const std::string& dir,
   if (!s.ok()) return s;
   std::unique_ptr<Log> opened(new Log(storage, dir, options));
   s = storage->Lock(opened->PathOf(kLockFileName), &opened->dir_lock_);
-  if (s.IsBusy()) return OpenReadOnly(storage, dir, options, log, info);
+  if (s.IsBusy()) return OpenView(storage, dir, options, log, info);
   if (s.ok()) s = opened->Recover(info);
   if (!s.ok()) return s;
   opened->OpenInfoLog(*info);
@@ -164,10 +164,12 @@ IOStatus Log::Open(Storage* storage, const std::string& dir,
 // the directory; its sticky error refuses every change. The writer may
 // reclaim or recycle a segment while the scan reads it, which the scan sees
 // as damage or a vanished file: the scan is retried, on a fresh Log.
-IOStatus Log::OpenReadOnly(Storage* storage, const std::string& dir,
-                           const LogOptions& options, std::unique_ptr<Log>* log,
-                           RecoveryInfo* info) {
+IOStatus Log::OpenView(Storage* storage, const std::string& dir,
+                       const LogOptions& options, std::unique_ptr<Log>* log,
+                       RecoveryInfo* info) {
   constexpr int kAttempts = 3;
+  RecoveryInfo unused;
+  if (info == nullptr) info = &unused;
   IOStatus s;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     std::unique_ptr<Log> opened(new Log(storage, dir, options));
@@ -183,6 +185,32 @@ IOStatus Log::OpenReadOnly(Storage* storage, const std::string& dir,
     return IOStatus::OK();
   }
   return s;
+}
+
+IOStatus Log::ReopenView(uint64_t id, std::unique_ptr<Log>* fresh) {
+  std::string name;
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    const LogicalFile* file = table_.FindById(id);
+    if (!read_only_ || file == nullptr || file->name.empty()) {
+      return IOStatus::NotFound("segwal log " + dir_ + ": logical file id " +
+                                std::to_string(id) + " has no fresh view");
+    }
+    name = file->name;
+  }
+  std::unique_ptr<Log> view;
+  IOStatus s = OpenView(storage_, dir_, options_, &view, nullptr);
+  if (!s.ok()) return s;
+  uint64_t same = 0;
+  s = view->OpenHandle(name, &same);
+  if (!s.ok()) return s;
+  if (same != id) {  // replaced by another file of that name meanwhile
+    view->CloseHandle(same);
+    return IOStatus::NotFound("segwal log " + dir_ + ": " + name +
+                              " is another file now");
+  }
+  *fresh = std::move(view);
+  return IOStatus::OK();
 }
 
 IOStatus Log::Recover(RecoveryInfo* info) {

@@ -76,6 +76,15 @@ class Log {
   static IOStatus Open(Storage* storage, const std::string& dir,
                        const LogOptions& options, std::unique_ptr<Log>* log,
                        RecoveryInfo* info);
+  // The read-only view Open falls back to, whoever holds the lock (never
+  // taken); `info` may be null.
+  static IOStatus OpenView(Storage* storage, const std::string& dir,
+                           const LogOptions& options, std::unique_ptr<Log>* log,
+                           RecoveryInfo* info);
+  // A view does not grow. For file `id` open in this view: a fresh view of
+  // the directory with a handle on the same file open in it (the writer
+  // may have appended since); NotFound if the file was deleted or replaced.
+  IOStatus ReopenView(uint64_t id, std::unique_ptr<Log>* fresh);
   // Removes an empty log (no logical files) and its directory.
   static IOStatus Destroy(Storage* storage, const std::string& dir);
 
@@ -154,9 +163,6 @@ class Log {
   };
 
   Log(Storage* storage, std::string dir, const LogOptions& options);
-  static IOStatus OpenReadOnly(Storage* storage, const std::string& dir,
-                               const LogOptions& options,
-                               std::unique_ptr<Log>* log, RecoveryInfo* info);
   IOStatus Recover(RecoveryInfo* info);
   // Splits `data` into frame-sized chunks; they refer to `data`.
   std::vector<EncodedChunk> EncodeData(const Slice& data) const;
