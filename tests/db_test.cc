@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cstdint>
 #include <ctime>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -859,14 +858,7 @@ TEST_F(SegWalDbTest, LogHeldByAnotherProcessOpensForReadingOnly) {
   char byte = 0;
   ASSERT_EQ(1, read(ready[0], &byte, 1)) << "the lock holder failed";
   close(ready[0]);
-  const auto image = [&] {
-    std::map<std::string, std::string> files;
-    for (const std::string& name : test::ListDir(log_dir)) {
-      files[name] = test::ReadFileToString(log_dir + "/" + name);
-    }
-    return files;
-  };
-  const auto before = image();
+  const auto before = test::DirContents(log_dir);
 
   DB* reader = nullptr;
   Status s = DB::OpenForReadOnly(options, path, &reader);
@@ -874,7 +866,8 @@ TEST_F(SegWalDbTest, LogHeldByAnotherProcessOpensForReadingOnly) {
   EXPECT_EQ(100, CountKeys(reader));
   ExpectPresent(0, 100, "v", reader);
   delete reader;
-  EXPECT_TRUE(before == image()) << "the read-only open wrote to the log";
+  EXPECT_TRUE(before == test::DirContents(log_dir))
+      << "the read-only open wrote to the log";
 
   DB* writer = nullptr;
   s = DB::Open(options, path, &writer);

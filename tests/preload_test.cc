@@ -8,7 +8,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <regex>
 #include <set>
@@ -234,21 +233,15 @@ TEST_F(PreloadTest, LdbReadsADbThatThisProcessWrites) {
     ASSERT_TRUE(db->Put(synced, "key" + std::to_string(1000 + i),
                         "v" + std::to_string(i)).ok());
   }
-  const auto image = [&] {
-    std::map<std::string, std::string> files;
-    for (const std::string& name : test::ListDir(log_dir)) {
-      files[name] = test::ReadFileToString(log_dir + "/" + name);
-    }
-    return files;
-  };
-  const auto before = image();
+  const auto before = test::DirContents(log_dir);
 
   // Unflushed: the keys are in the WAL only, which ldb reads through segwal.
   Result r = Preloaded(kLdb, "--db=" + Quote(db_path) + " --fs_uri=segwal scan");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(Lines(r.output).size(), 100u) << r.output;
   EXPECT_NE(r.output.find("key1042 : v42\n"), std::string::npos) << r.output;
-  EXPECT_TRUE(before == image()) << "ldb changed the log directory";
+  EXPECT_TRUE(before == test::DirContents(log_dir))
+      << "ldb changed the log directory";
 
   // The writer is unaffected: it goes on, and a reopen finds everything.
   for (int i = 100; i < 150; ++i) {

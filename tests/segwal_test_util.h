@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,16 @@ inline std::string ReadFileToString(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in),
                      std::istreambuf_iterator<char>());
+}
+
+// Every file of a real directory, name -> bytes: compare two to see whether
+// anything in it changed.
+inline std::map<std::string, std::string> DirContents(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const std::string& name : ListDir(dir)) {
+    files[name] = ReadFileToString(dir + "/" + name);
+  }
+  return files;
 }
 
 inline bool PathExists(const std::string& path) {
