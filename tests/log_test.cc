@@ -290,7 +290,8 @@ TEST_F(LogTest, OpenWhileAnotherHoldsTheLockIsAReadOnlyView) {
 
   std::unique_ptr<Log> reader;
   RecoveryInfo info;
-  IOStatus s = Log::Open(&storage_, testing::kLogDir, SmallSegments(), &reader, &info);
+  IOStatus s =
+      Log::Open(&storage_, testing::kLogDir, SmallSegments(), &reader, &info);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(a, ReadAll(reader.get(), "a.log"));
   EXPECT_EQ("bee", ReadAll(reader.get(), "b.log"));

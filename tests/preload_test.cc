@@ -236,7 +236,8 @@ TEST_F(PreloadTest, LdbReadsADbThatThisProcessWrites) {
   const auto before = test::DirContents(log_dir);
 
   // Unflushed: the keys are in the WAL only, which ldb reads through segwal.
-  Result r = Preloaded(kLdb, "--db=" + Quote(db_path) + " --fs_uri=segwal scan");
+  const std::string scan = "--db=" + Quote(db_path) + " --fs_uri=segwal scan";
+  Result r = Preloaded(kLdb, scan);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(Lines(r.output).size(), 100u) << r.output;
   EXPECT_NE(r.output.find("key1042 : v42\n"), std::string::npos) << r.output;
@@ -250,7 +251,7 @@ TEST_F(PreloadTest, LdbReadsADbThatThisProcessWrites) {
   }
   ASSERT_TRUE(db->Close().ok());
   db.reset();
-  r = Preloaded(kLdb, "--db=" + Quote(db_path) + " --fs_uri=segwal scan");
+  r = Preloaded(kLdb, scan);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(Lines(r.output).size(), 150u) << r.output;
 }
