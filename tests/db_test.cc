@@ -843,12 +843,13 @@ TEST_F(SegWalDbTest, LogHeldByAnotherProcessOpensForReadingOnly) {
   Put(0, 100, "v", true);
   CloseDb();
 
+  const std::string lock_path = log_dir + "/LOCK";
   int ready[2];
   ASSERT_EQ(0, pipe(ready));
   const pid_t holder = fork();
   ASSERT_GE(holder, 0);
-  if (holder == 0) {  // async-signal-safe calls only
-    const int fd = open((log_dir + "/LOCK").c_str(), O_RDWR);
+  if (holder == 0) {  // async-signal-safe calls only (no allocation)
+    const int fd = open(lock_path.c_str(), O_RDWR);
     if (fd < 0 || flock(fd, LOCK_EX) != 0) _exit(1);
     if (write(ready[1], "x", 1) != 1) _exit(1);
     pause();

@@ -97,19 +97,23 @@ TEST(SecondaryTest, FollowsAPrimaryInAnotherProcess) {
   int done[2], go[2];
   ASSERT_EQ(0, pipe(done));
   ASSERT_EQ(0, pipe(go));
+  // Set here, inherited: the child may only make async-signal-safe calls
+  // before exec (setenv allocates).
+  setenv(kDirVar, db_path.c_str(), 1);
+  setenv(kFdVar, std::to_string(done[1]).c_str(), 1);
   const pid_t primary = fork();
-  ASSERT_GE(primary, 0);
   if (primary == 0) {
     close(done[0]);
     close(go[1]);
     dup2(go[0], STDIN_FILENO);
-    setenv(kDirVar, db_path.c_str(), 1);
-    setenv(kFdVar, std::to_string(done[1]).c_str(), 1);
     const char* argv[] = {"secondary_test",
                           "--gtest_filter=SecondaryTest.ChildPrimary", nullptr};
     execv("/proc/self/exe", const_cast<char**>(argv));
     _exit(127);
   }
+  unsetenv(kDirVar);
+  unsetenv(kFdVar);
+  ASSERT_GE(primary, 0);
   close(done[1]);
   close(go[0]);
   ASSERT_TRUE(AwaitBatch(done[0])) << "the primary wrote no first batch";
