@@ -39,7 +39,7 @@ std::unique_ptr<rocksdb::Env> SegWalEnv() {
 // The primary: kBatches batches of synced Puts, one WAL (no flush).
 TEST(SecondaryTest, ChildPrimary) {
   const char* dir = getenv(kDirVar);
-  if (dir == nullptr) GTEST_SKIP() << "only run by FollowsAPrimary";
+  if (dir == nullptr) GTEST_SKIP() << "only run by FollowsAPrimaryInAnotherProcess";
   const int fd = atoi(getenv(kFdVar));
   std::unique_ptr<rocksdb::Env> env = SegWalEnv();
   rocksdb::Options options;
