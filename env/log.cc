@@ -230,14 +230,11 @@ IOStatus Log::Recover(RecoveryInfo* info) {
     segments_[seg->id] = seg;
     head_ = seg;
   }
-  if (read_only_) {
-    // The table as recovery left it (torn tail cut, repairs made in memory)
-    // serves reads; nothing is renamed, sealed or written.
-    if (head_ != nullptr) {
-      written_lsn_ = durable_lsn_ = MakeLsn(head_->id, head_->end);
-    }
-    return IOStatus::OK();
-  }
+  // A view: the table as recovery left it (torn tail cut, repairs made in
+  // memory) serves reads; nothing is renamed, sealed or written (its sticky
+  // error, set by OpenView, stops every write and sync before it looks at
+  // the LSNs).
+  if (read_only_) return IOStatus::OK();
 
   // Segments recovery gave up on are set aside, durably, before a new
   // segment names its predecessor: else the next recovery would find them

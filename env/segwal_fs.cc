@@ -251,8 +251,7 @@ struct SegWalFileSystem::Impl {
     return IOStatus::OK();
   }
 
-  // CreateDir, or CreateDirIfMissing if `if_missing`, of the base
-  // FileSystem.
+  // The base FileSystem's CreateDir (CreateDirIfMissing if `if_missing`).
   // A logical file listed beneath a directory that does not exist was left
   // behind when the directory was removed outside this FileSystem (rm -rf
   // of a DB whose WALs are in a shared log_dir): WALs go only into
