@@ -145,18 +145,42 @@ IOStatus Log::Open(Storage* storage, const std::string& dir,
   if (s.IsBusy()) return OpenView(storage, dir, options, log, info);
   if (s.ok()) s = opened->Recover(info);
   if (!s.ok()) return s;
-  opened->OpenInfoLog(*info);
-  if (options.background_housekeeping || options.background_prepare ||
-      options.stats_dump_period_sec > 0) {
-    opened->housekeeper_ =
-        std::thread([l = opened.get()] { l->HousekeeperLoop(); });
-  }
-  if (options.sync_mode == SyncMode::kInterval) {
-    opened->interval_syncer_ =
-        std::thread([l = opened.get()] { l->IntervalSyncLoop(); });
-  }
+  opened->recovered_info_ = *info;
   *log = std::move(opened);
   return IOStatus::OK();
+}
+
+IOStatus Log::EnsureWritable() {
+  if (writable_.load(std::memory_order_acquire)) return IOStatus::OK();
+  std::lock_guard<std::mutex> guard(writable_mu_);
+  if (writable_.load(std::memory_order_relaxed)) return IOStatus::OK();
+  if (read_only_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;  // a view's: names the lock's holder
+  }
+  if (!writable_error_.ok()) return writable_error_;
+  IOStatus s = ApplyRecovery();
+  if (!s.ok()) {
+    writable_error_ = s;
+    std::lock_guard<std::mutex> lock(mu_);
+    SetErrorLocked(s);
+    return s;
+  }
+  pending_recovery_.reset();
+  OpenInfoLog(recovered_info_);
+  StartThreads();
+  writable_.store(true, std::memory_order_release);
+  return IOStatus::OK();
+}
+
+void Log::StartThreads() {
+  if (options_.background_housekeeping || options_.background_prepare ||
+      options_.stats_dump_period_sec > 0) {
+    housekeeper_ = std::thread([this] { HousekeeperLoop(); });
+  }
+  if (options_.sync_mode == SyncMode::kInterval) {
+    interval_syncer_ = std::thread([this] { IntervalSyncLoop(); });
+  }
 }
 
 // Another process writes this log: a read-only view of it as it is now
@@ -214,7 +238,8 @@ IOStatus Log::ReopenView(uint64_t id, std::unique_ptr<Log>* fresh) {
 }
 
 IOStatus Log::Recover(RecoveryInfo* info) {
-  ScanResult scan;
+  auto pending = std::make_unique<ScanResult>();
+  ScanResult& scan = *pending;
   IOStatus s = ScanLog(storage_, dir_, options_.recovery_mode, &scan, info);
   if (!s.ok()) return s;
   table_ = std::move(scan.table);
@@ -230,12 +255,18 @@ IOStatus Log::Recover(RecoveryInfo* info) {
     segments_[seg->id] = seg;
     head_ = seg;
   }
-  // A view: the table as recovery left it (torn tail cut, repairs made in
-  // memory) serves reads; nothing is renamed, sealed or written (its sticky
-  // error, set by OpenView, stops every write and sync before it looks at
-  // the LSNs).
-  if (read_only_) return IOStatus::OK();
+  // The table as recovery left it (torn tail cut, repairs made in memory)
+  // serves reads; nothing is renamed, sealed or written until the first
+  // change (never, in a view: its sticky error refuses every change).
+  if (!read_only_) pending_recovery_ = std::move(pending);
+  return IOStatus::OK();
+}
 
+// What recovery decided, made durable: the first change runs it, through
+// EnsureWritable, with no lock held (readers may run meanwhile).
+IOStatus Log::ApplyRecovery() {
+  const ScanResult& scan = *pending_recovery_;
+  IOStatus s;
   // Segments recovery gave up on are set aside, durably, before a new
   // segment names its predecessor: else the next recovery would find them
   // between the two.
@@ -248,15 +279,14 @@ IOStatus Log::Recover(RecoveryInfo* info) {
     s = storage_->SyncDir(dir_);
     if (!s.ok()) return s;
   }
+  std::vector<uint64_t> free = scan.free_segments;
   for (uint64_t id : scan.unused_segments) {
     s = storage_->Rename(PathOf(SegmentFileName(id)),
                          PathOf(FreeSegmentFileName(id)));
     if (!s.ok()) return s;
-    free_segments_.push_back(id);
+    free.push_back(id);
   }
-  free_segments_.insert(free_segments_.end(), scan.free_segments.begin(),
-                        scan.free_segments.end());
-  std::sort(free_segments_.begin(), free_segments_.end());
+  std::sort(free.begin(), free.end());
 
   // Recovery always starts a new segment: the old head is sealed where its
   // valid frames end, so bytes beyond (a torn tail) are never scanned again.
@@ -267,6 +297,7 @@ IOStatus Log::Recover(RecoveryInfo* info) {
     if (!s.ok()) return s;
   }
   std::unique_lock<std::mutex> lock(mu_);
+  free_segments_ = std::move(free);
   s = PrepareNextLocked(lock);
   if (s.ok()) s = StartSegmentLocked(std::move(prepared_));
   if (!s.ok()) return s;
@@ -300,16 +331,16 @@ Log::~Log() {
   housekeeper_cv_.notify_all();
   if (housekeeper_.joinable()) housekeeper_.join();
   if (interval_syncer_.joinable()) interval_syncer_.join();
+  // A log never changed wrote nothing, and leaves nothing (not even LOG).
+  if (!writable_.load(std::memory_order_acquire)) return;
   std::unique_lock<std::mutex> lock(mu_);
-  if (head_ != nullptr && error_.ok()) {
+  if (error_.ok()) {
     SyncToLocked(lock, written_lsn_, SyncFor::kAll).PermitUncheckedError();
   }
   lock.unlock();
   // The last word in the LOG: the counters of the whole session.
-  if (head_ != nullptr) {
-    InfoLogWrite("segwal log " + dir_ + " closed\n" +
-                 FormatStatsDump(GetStats()));
-  }
+  InfoLogWrite("segwal log " + dir_ + " closed\n" +
+               FormatStatsDump(GetStats()));
 }
 
 IOStatus Log::Destroy(Storage* storage, const std::string& dir) {
@@ -515,11 +546,12 @@ void Log::RecordWriteLocked(uint64_t id, uint64_t bytes, bool timed,
 }
 
 IOStatus Log::Append(uint64_t id, const Slice& data) {
+  IOStatus s = EnsureWritable();
+  if (!s.ok()) return s;
   uint64_t start = 0;
   const bool timed = StartAppendTiming(&start);
   std::vector<EncodedChunk> chunks = EncodeData(data);
   std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s;
   LogicalFile* file = WritableFileLocked(id, &s);
   if (file == nullptr) return s;
   // Chunks go one after another; the size read per chunk is where the
@@ -531,18 +563,22 @@ IOStatus Log::Append(uint64_t id, const Slice& data) {
 }
 
 IOStatus Log::WriteAt(uint64_t id, uint64_t offset, const Slice& data) {
+  IOStatus s = EnsureWritable();
+  if (!s.ok()) return s;
   uint64_t start = 0;
   const bool timed = StartAppendTiming(&start);
   std::vector<EncodedChunk> chunks = EncodeData(data);
   std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s = WriteDataLocked(lock, id, offset, chunks);
+  s = WriteDataLocked(lock, id, offset, chunks);
   RecordWriteLocked(id, data.size(), timed, start);
   return s;
 }
 
 IOStatus Log::Truncate(uint64_t id, uint64_t size) {
+  IOStatus s = EnsureWritable();
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s = EnsureRoomLocked(lock, FrameFootprint(0));
+  s = EnsureRoomLocked(lock, FrameFootprint(0));
   if (!s.ok()) return s;
   LogicalFile* file = WritableFileLocked(id, &s);
   if (file == nullptr) return s;
@@ -559,6 +595,8 @@ IOStatus Log::Truncate(uint64_t id, uint64_t size) {
 IOStatus Log::Create(const std::string& name, uint64_t* id) {
   IOStatus s = CheckName(name);
   if (!s.ok()) return s;
+  s = EnsureWritable();
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
   s = EnsureRoomLocked(
       lock, FrameFootprint(static_cast<uint32_t>(name.size())));
@@ -572,6 +610,8 @@ IOStatus Log::Create(const std::string& name, uint64_t* id) {
 IOStatus Log::Rename(const std::string& from, const std::string& to) {
   IOStatus s = CheckName(to);
   if (!s.ok()) return s;
+  s = EnsureWritable();
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
   s = EnsureRoomLocked(
       lock, FrameFootprint(static_cast<uint32_t>(to.size())));
@@ -584,8 +624,10 @@ IOStatus Log::Rename(const std::string& from, const std::string& to) {
 }
 
 IOStatus Log::Delete(const std::string& name, uint64_t only_id) {
+  IOStatus s = EnsureWritable();
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s = EnsureRoomLocked(lock, FrameFootprint(0));
+  s = EnsureRoomLocked(lock, FrameFootprint(0));
   if (!s.ok()) return s;
   LogicalFile* file = table_.FindByName(name);
   if (only_id != 0 && (file == nullptr || file->id != only_id)) {
@@ -602,6 +644,8 @@ IOStatus Log::Delete(const std::string& name, uint64_t only_id) {
 
 IOStatus Log::Link(const std::string& from, const std::string& to) {
   IOStatus s = CheckName(to);
+  if (!s.ok()) return s;
+  s = EnsureWritable();
   if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
   s = EnsureRoomLocked(
@@ -941,6 +985,8 @@ IOStatus Log::HousekeepLocked(std::unique_lock<std::mutex>& lock) {
 }
 
 IOStatus Log::Housekeep() {
+  IOStatus s = EnsureWritable();
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
   return HousekeepLocked(lock);
 }

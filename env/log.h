@@ -48,6 +48,8 @@
 
 namespace segwal {
 
+struct ScanResult;
+
 // Per-reader cache of the segment bytes and decoded frame last used, so that
 // sequential reads do not re-read or re-verify a frame for every call.
 // Owned by one reader; not thread-safe.
@@ -63,9 +65,16 @@ struct ReadCache {
 
 class Log {
  public:
-  // Opens the log in `dir` (created if missing), recovering what is there.
-  // Recovery always ends with a new segment, so the torn tail it cut can
-  // never be mistaken for data later.
+  // Opens the log in `dir` (created if missing) and scans what is there:
+  // the files as recovery finds them are readable at once, and nothing in
+  // the directory changes until the first change (a namespace change, a
+  // write, a sync, housekeeping). That one first applies what recovery
+  // decided: segments it gave up on set aside, the old head made durable
+  // and sealed where its valid frames end (so the torn tail it cut can
+  // never be mistaken for data later), a new segment started, repairs
+  // written; then the LOG file and the background threads start. Readers
+  // (ldb, a read-only DB) thus leave no trace. If that step fails, the
+  // change that asked for it and every later one return its error.
   //
   // If another process holds the log's lock, opens a read-only view
   // instead: the files as that process had written them when the scan ran
@@ -163,7 +172,14 @@ class Log {
   };
 
   Log(Storage* storage, std::string dir, const LogOptions& options);
+  // Scans the directory: the table, segments and LSNs as recovery found
+  // them; what it decided to change waits in pending_recovery_.
   IOStatus Recover(RecoveryInfo* info);
+  // Called first by every change: applies pending_recovery_ once (see
+  // Open). Cheap once done (one atomic load).
+  IOStatus EnsureWritable();
+  IOStatus ApplyRecovery();
+  void StartThreads();
   // Splits `data` into frame-sized chunks; they refer to `data`.
   std::vector<EncodedChunk> EncodeData(const Slice& data) const;
 
@@ -275,6 +291,13 @@ class Log {
   // Opened while another process held the lock: a snapshot for reading,
   // error_ set from the start (see Open).
   bool read_only_ = false;
+  // Set once ApplyRecovery succeeded; writable_mu_ serializes the attempt,
+  // whose failure stays in writable_error_ (and error_).
+  std::atomic<bool> writable_{false};
+  std::mutex writable_mu_;
+  IOStatus writable_error_;
+  std::unique_ptr<ScanResult> pending_recovery_;  // until writable_
+  RecoveryInfo recovered_info_;                   // for the LOG file
 
   std::mutex mu_;
   // Separate condition variables (and a signal per sync follower) so that

@@ -99,9 +99,11 @@ void Log::SetErrorLocked(const IOStatus& s) {
 
 IOStatus Log::Sync(uint64_t id) {
   const uint64_t start = NowMicros();
+  IOStatus s = EnsureWritable();
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
   const LogicalFile* file = table_.FindById(id);
-  IOStatus s = SyncToLocked(
+  s = SyncToLocked(
       lock, file != nullptr ? file->last_lsn : written_lsn_, SyncFor::kFile);
   stats_.sync_latency_us.Record(NowMicros() - start);
   return s;
@@ -109,8 +111,10 @@ IOStatus Log::Sync(uint64_t id) {
 
 IOStatus Log::SyncAll() {
   const uint64_t start = NowMicros();
+  IOStatus s = EnsureWritable();
+  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s = SyncToLocked(lock, written_lsn_, SyncFor::kAll);
+  s = SyncToLocked(lock, written_lsn_, SyncFor::kAll);
   stats_.sync_latency_us.Record(NowMicros() - start);
   return s;
 }

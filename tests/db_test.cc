@@ -888,6 +888,36 @@ TEST_F(SegWalDbTest, LogHeldByAnotherProcessOpensForReadingOnly) {
   EXPECT_EQ(110, CountKeys());
 }
 
+// A read-only open of a closed DB reads its WALs and writes nothing to the
+// log (stock RocksDB's read-only instance writes nothing either); the next
+// read-write open writes as usual.
+TEST_F(SegWalDbTest, ReadOnlyOpenOfAClosedDbLeavesTheLogUntouched) {
+  const std::string path = tmp_ / "db";
+  const std::string log_dir = path + "/segwal";
+  Options options = DbOptions();
+  OpenDb(options, path);
+  Put(0, 100, "v", true);  // in the WAL only: nothing is flushed
+  CloseDb();
+  const auto before = test::DirContents(log_dir);
+
+  DB* reader = nullptr;
+  Status s = DB::OpenForReadOnly(options, path, &reader);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(100, CountKeys(reader));
+  ExpectPresent(0, 100, "v", reader);
+  delete reader;
+  EXPECT_TRUE(before == test::DirContents(log_dir))
+      << "the read-only open wrote to the log";
+
+  OpenDb(options, path);
+  ExpectPresent(0, 100, "v");
+  Put(100, 110, "v", true);
+  CloseDb();
+  EXPECT_FALSE(before == test::DirContents(log_dir));
+  OpenDb(options, path);
+  EXPECT_EQ(110, CountKeys());
+}
+
 // A DB written by stock RocksDB (plain WALs with unflushed data) opens
 // through segwal and recovers them.
 TEST_F(SegWalDbTest, StockDbOpensThroughSegWal) {

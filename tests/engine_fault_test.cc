@@ -519,9 +519,11 @@ INSTANTIATE_TEST_SUITE_P(Ops, ReclaimFaultTest,
                                                   : "SyncDir");
                          });
 
-// Recovery sets aside segments it does not use by renaming them; when that
-// fails, Open fails with the error and a later Open succeeds.
-TEST_F(EngineFaultTest, RecoveryRenameFailureFailsOpen) {
+// Recovery sets aside segments it does not use by renaming them, at the
+// first change after Open; when that fails, the change fails with the error
+// (and so does every later one), reads are unaffected, and a later Open
+// succeeds.
+TEST_F(EngineFaultTest, RecoveryRenameFailureFailsTheFirstChange) {
   SetUpLog();
   log_.reset();
   // A prepared segment never used (a crash after preparing it).
@@ -536,8 +538,16 @@ TEST_F(EngineFaultTest, RecoveryRenameFailureFailsOpen) {
   storage_.InjectFault(FaultOp::kRename, SegmentFileName(unused),
                        Injected(Errno::kENOSPC));
   IOStatus s = Reopen(SmallSegments());
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(acknowledged_, ReadAll(log_.get(), "a.log"));
+  uint64_t id = 0;
+  s = log_->Create("b.log", &id);
   EXPECT_EQ(Injected(Errno::kENOSPC).ToString(), s.ToString());
   EXPECT_TRUE(s.IsNoSpace());
+  storage_.ClearFaults();
+  EXPECT_TRUE(log_->SyncAll().IsNoSpace());
+  EXPECT_TRUE(log_->Delete("a.log").IsNoSpace());
+  EXPECT_EQ(acknowledged_, ReadAll(log_.get(), "a.log"));
   ASSERT_NO_FATAL_FAILURE(ExpectRecovered(/*power_loss=*/false));
 }
 

@@ -336,6 +336,61 @@ TEST_F(LogTest, OpenWhileAnotherHoldsTheLockIsAReadOnlyView) {
   EXPECT_EQ("bees", ReadAll(log_.get(), "b.log"));
 }
 
+// Open only reads: a log used for reading (ldb, a read-only DB) leaves its
+// directory as it found it, not even a LOG line. The first change starts a
+// segment.
+TEST_F(LogTest, OpenWritesNothingUntilTheFirstChange) {
+  Open();
+  Create("a.log");
+  const std::string a = Pattern(150000, 2);  // several 64 KiB segments
+  Append("a.log", a);
+  log_.reset();
+  const DirImage before = SaveDir();
+  const size_t segments = SegmentIds().size();
+
+  Open();
+  EXPECT_EQ(a, ReadAll(log_.get(), "a.log"));
+  EXPECT_EQ(1u, log_->List().size());
+  log_.reset();
+  EXPECT_TRUE(before == SaveDir());
+
+  Open();
+  Create("b.log");
+  EXPECT_EQ(segments + 1, SegmentIds().size());
+  EXPECT_NE(before.at("LOG"), storage_.Contents(
+                                  std::string(testing::kLogDir) + "/LOG"));
+  EXPECT_EQ(a, ReadAll(log_.get(), "a.log"));
+}
+
+// Bytes a killed writer left in the OS's cache are read after a reopen but
+// are not durable until the reopened log's first change (which makes them
+// durable before it writes anything): a power loss before it may lose them
+// (they were never synced), never anything synced; after it, nothing.
+TEST_F(LogTest, RecoveredUnsyncedBytesBecomeDurableAtTheFirstChange) {
+  const std::string synced = Pattern(3000, 3);
+  const std::string unsynced = Pattern(2000, 4);
+  for (bool change : {false, true}) {
+    SCOPED_TRACE(change ? "changed after the kill" : "only read");
+    if (change) RestoreDir({});  // start again from an empty directory
+    Open();
+    Create("a.log");
+    Append("a.log", synced);
+    ASSERT_TRUE(log_->SyncAll().ok());
+    Append("a.log", unsynced);
+    std::mt19937_64 rng(7);
+    Crash(CrashMode::kKeepUnsynced, &rng);  // a kill
+
+    Open();
+    EXPECT_EQ(synced + unsynced, ReadAll(log_.get(), "a.log"));
+    if (change) Create("b.log");
+    Crash(CrashMode::kDropUnsynced, &rng);  // then a power loss
+
+    Open();
+    EXPECT_EQ(change ? synced + unsynced : synced,
+              ReadAll(log_.get(), "a.log"));
+  }
+}
+
 // The housekeeper prepares the next segment only once the head is half
 // full: zero-filling one right after Open would compete with the first
 // fdatasyncs of every writer.

@@ -46,6 +46,12 @@ class PreallocationTest : public LogFixture {
                              SegmentFileName(segment_id))
         .size();
   }
+  // Opens the log and makes a first change, which starts segment 1 (Open
+  // alone writes nothing).
+  void OpenStarted(const LogOptions& options) {
+    Open(options);
+    ASSERT_TRUE(log_->SyncAll().ok());
+  }
   static LogOptions With(Preallocation p,
                          SyncMode mode = SyncMode::kGroup) {
     LogOptions options = SmallSegments();
@@ -69,7 +75,7 @@ class PreallocationTest : public LogFixture {
 
 TEST_F(PreallocationTest, ZeroWritesEveryPageOfANewSegment) {
   CountWrites();
-  Open(With(Preallocation::kZero));
+  OpenStarted(With(Preallocation::kZero));
   EXPECT_GE(WritesTo(1), kPageWrites);
   EXPECT_EQ(kMinSegmentSize, SizeOf(1));
   EXPECT_EQ(1u, log_->GetStats().segments_zero_filled);
@@ -77,7 +83,7 @@ TEST_F(PreallocationTest, ZeroWritesEveryPageOfANewSegment) {
 
 TEST_F(PreallocationTest, FallocateWritesOnlyTheHeaderBlock) {
   CountWrites();
-  Open(With(Preallocation::kFallocate));
+  OpenStarted(With(Preallocation::kFallocate));
   EXPECT_EQ(1u, WritesTo(1));  // header and file-table snapshot
   EXPECT_EQ(kMinSegmentSize, SizeOf(1));  // full size, reading as zeros
   EXPECT_EQ(0u, log_->GetStats().segments_zero_filled);
@@ -87,7 +93,7 @@ TEST_F(PreallocationTest, FallocateWritesOnlyTheHeaderBlock) {
 TEST_F(PreallocationTest, WithoutFallocateTheZerosAreWritten) {
   storage_.SetAllocateSupported(false);
   CountWrites();
-  Open(With(Preallocation::kFallocate));
+  OpenStarted(With(Preallocation::kFallocate));
   EXPECT_GE(WritesTo(1), kPageWrites);
   EXPECT_EQ(kMinSegmentSize, SizeOf(1));
   EXPECT_EQ(1u, log_->GetStats().segments_zero_filled);
@@ -118,7 +124,7 @@ TEST_F(PreallocationTest, FallocatedSegmentsKeepSyncedDataThroughPowerLoss) {
 // Auto: the first segment follows the sync mode; later ones follow the
 // sync batches per byte written since the previous decision.
 TEST_F(PreallocationTest, AutoFollowsTheSyncRate) {
-  Open(With(Preallocation::kAuto));
+  OpenStarted(With(Preallocation::kAuto));
   EXPECT_EQ(1u, log_->GetStats().segments_zero_filled);  // sync_mode=group
   const uint64_t id = Create("a.log");
 
@@ -141,7 +147,7 @@ TEST_F(PreallocationTest, AutoFollowsTheSyncRate) {
 }
 
 TEST_F(PreallocationTest, AutoStartsFallocatedWhenSyncsComeFromATimer) {
-  Open(With(Preallocation::kAuto, SyncMode::kInterval));
+  OpenStarted(With(Preallocation::kAuto, SyncMode::kInterval));
   EXPECT_EQ(0u, log_->GetStats().segments_zero_filled);
   EXPECT_EQ(1u, log_->GetStats().segments_created);
 }

@@ -139,7 +139,9 @@ TEST_F(PreloadTest, DbBenchAndLdbThroughSegWal) {
   }
   ASSERT_FALSE(wals.empty()) << r.output;
 
-  // ...and dump_wal prints every record: 2000 single-Put batches.
+  // ...and dump_wal prints every record: 2000 single-Put batches, reading
+  // only: the log directory stays as it was.
+  const auto log_before = test::DirContents(db + "/segwal");
   size_t records = 0;
   std::set<std::string> keys;
   std::regex put(R"(PUT\(0\) : (0x[0-9A-F]+))");
@@ -160,6 +162,8 @@ TEST_F(PreloadTest, DbBenchAndLdbThroughSegWal) {
   }
   EXPECT_EQ(records, 2000u);
   ASSERT_GT(keys.size(), 1000u);  // fillrandom repeats some keys
+  EXPECT_TRUE(log_before == test::DirContents(db + "/segwal"))
+      << "ldb dump_wal changed the log directory";
 
   // Reopening replays the WAL from segwal: every distinct key is there.
   r = Preloaded(kDbBench, "--fs_uri=segwal --use_existing_db=1 "

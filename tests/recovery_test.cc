@@ -203,7 +203,14 @@ TEST_P(MidLogDamageTest, EachModeDoesWhatItSays) {
                       Where(segment, frame.offset)));
         const Files prefix = StateAfter(write);
         ExpectFiles(prefix);
-        // Recovery made its cut durable: the same again, no new damage.
+        // Read only, the log changed nothing: the damage is where it was.
+        log_.reset();
+        EXPECT_TRUE(damaged == SaveDir());
+        Open(WithMode(mode));
+        EXPECT_EQ(1u, info_.damages.size()) << info_.ToString();
+        // The first change makes recovery's cut durable: the same again,
+        // no new damage.
+        ASSERT_TRUE(log_->SyncAll().ok());
         Open(WithMode(mode));
         EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
         ExpectFiles(prefix);
@@ -523,7 +530,10 @@ TEST_P(BadSegmentHeaderTest, ReportedWithTheSegment) {
   ASSERT_GE(info_.damages.size(), 1u);
   EXPECT_EQ(segment, info_.damages[0].segment_id);
   ExpectFiles(StateAfter(first_lost));
-  // The damaged segment (and any after it) is set aside, not reused.
+  // At the first change the damaged segment (and any after it) is set
+  // aside, not reused.
+  EXPECT_TRUE(storage_.Contents(SegmentPath(segment) + ".quarantined").empty());
+  ASSERT_TRUE(log_->SyncAll().ok());
   EXPECT_FALSE(storage_.Contents(SegmentPath(segment) + ".quarantined").empty());
   Open(WithMode(RecoveryMode::kPointInTimeRecovery));
   ExpectFiles(StateAfter(first_lost));
