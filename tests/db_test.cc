@@ -114,6 +114,22 @@ class SegWalDbTest : public ::testing::Test {
     db_.reset(db);
   }
 
+  // DB::OpenForReadOnly reads keys [0, keys) (tag "v") and leaves the log
+  // directory byte-identical.
+  void ExpectReadOnlyOpenWritesNothing(const Options& options,
+                                       const std::string& path,
+                                       const std::string& log_dir, int keys) {
+    const auto before = test::DirContents(log_dir);
+    DB* reader = nullptr;
+    Status s = DB::OpenForReadOnly(options, path, &reader);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(keys, CountKeys(reader));
+    ExpectPresent(0, keys, "v", reader);
+    delete reader;
+    EXPECT_TRUE(before == test::DirContents(log_dir))
+        << "the read-only open wrote to the log";
+  }
+
   void CloseDb() {
     if (db_ != nullptr) {
       EXPECT_TRUE(db_->Close().ok());
@@ -859,19 +875,10 @@ TEST_F(SegWalDbTest, LogHeldByAnotherProcessOpensForReadingOnly) {
   char byte = 0;
   ASSERT_EQ(1, read(ready[0], &byte, 1)) << "the lock holder failed";
   close(ready[0]);
-  const auto before = test::DirContents(log_dir);
-
-  DB* reader = nullptr;
-  Status s = DB::OpenForReadOnly(options, path, &reader);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(100, CountKeys(reader));
-  ExpectPresent(0, 100, "v", reader);
-  delete reader;
-  EXPECT_TRUE(before == test::DirContents(log_dir))
-      << "the read-only open wrote to the log";
+  ExpectReadOnlyOpenWritesNothing(options, path, log_dir, 100);
 
   DB* writer = nullptr;
-  s = DB::Open(options, path, &writer);
+  Status s = DB::Open(options, path, &writer);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(std::string::npos, s.ToString().find("open for reading only"))
       << s.ToString();
@@ -899,15 +906,7 @@ TEST_F(SegWalDbTest, ReadOnlyOpenOfAClosedDbLeavesTheLogUntouched) {
   Put(0, 100, "v", true);  // in the WAL only: nothing is flushed
   CloseDb();
   const auto before = test::DirContents(log_dir);
-
-  DB* reader = nullptr;
-  Status s = DB::OpenForReadOnly(options, path, &reader);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(100, CountKeys(reader));
-  ExpectPresent(0, 100, "v", reader);
-  delete reader;
-  EXPECT_TRUE(before == test::DirContents(log_dir))
-      << "the read-only open wrote to the log";
+  ExpectReadOnlyOpenWritesNothing(options, path, log_dir, 100);
 
   OpenDb(options, path);
   ExpectPresent(0, 100, "v");
