@@ -24,7 +24,10 @@ IOStatus ErrnoStatus(const std::string& what, const std::string& path,
 
 class PosixFile : public StorageFile {
  public:
-  PosixFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  // `read_only`: opened read-only because the file system is (every change
+  // fails with EROFS, naming the file).
+  PosixFile(std::string path, int fd, bool read_only)
+      : path_(std::move(path)), fd_(fd), read_only_(read_only) {}
   ~PosixFile() override { ::close(fd_); }
 
   IOStatus Read(uint64_t offset, size_t n, char* scratch,
@@ -45,6 +48,7 @@ class PosixFile : public StorageFile {
   }
 
   IOStatus Write(uint64_t offset, const char* data, size_t n) override {
+    if (read_only_) return ErrnoStatus("write", path_, EROFS);
     size_t done = 0;
     while (done < n) {
       ssize_t r = ::pwrite(fd_, data + done, n - done,
@@ -75,6 +79,7 @@ class PosixFile : public StorageFile {
   }
 
   IOStatus Allocate(uint64_t size) override {
+    if (read_only_) return ErrnoStatus("fallocate", path_, EROFS);
     if (::fallocate(fd_, 0, 0, static_cast<off_t>(size)) == 0) {
       return IOStatus::OK();
     }
@@ -85,6 +90,7 @@ class PosixFile : public StorageFile {
   }
 
   IOStatus Truncate(uint64_t size) override {
+    if (read_only_) return ErrnoStatus("ftruncate", path_, EROFS);
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
       return ErrnoStatus("ftruncate", path_, errno);
     }
@@ -101,6 +107,7 @@ class PosixFile : public StorageFile {
  private:
   const std::string path_;
   const int fd_;
+  const bool read_only_;
 };
 
 // flock() locks belong to the open file description, so a second open of
@@ -149,8 +156,12 @@ class PosixStorageImpl : public Storage {
                     std::unique_ptr<StorageFile>* file) override {
     int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
     int fd = ::open(path.c_str(), flags, 0644);
+    // An existing file on a read-only file system opens for reading (a log
+    // scanned there: see Lock).
+    const bool read_only = fd < 0 && errno == EROFS && !create;
+    if (read_only) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("open", path, errno);
-    file->reset(new PosixFile(path, fd));
+    file->reset(new PosixFile(path, fd, read_only));
     return IOStatus::OK();
   }
 
@@ -195,6 +206,12 @@ class PosixStorageImpl : public Storage {
                                ": already held by this process");
     }
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // On a read-only file system an existing lock file is still locked,
+    // through a read-only descriptor (flock needs no write access): the log
+    // can be read, and its first change fails with EROFS.
+    if (fd < 0 && errno == EROFS) {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    }
     if (fd < 0) return ErrnoStatus("open lock file", path, errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;

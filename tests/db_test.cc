@@ -3,12 +3,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <set>
@@ -915,6 +919,48 @@ TEST_F(SegWalDbTest, ReadOnlyOpenOfAClosedDbLeavesTheLogUntouched) {
   EXPECT_FALSE(before == test::DirContents(log_dir));
   OpenDb(options, path);
   EXPECT_EQ(110, CountKeys());
+}
+
+// A DB on a read-only mount (a snapshot, a backup medium) opens read-only
+// through segwal as with stock RocksDB: the log's lock file is locked
+// through a read-only descriptor and nothing is written; a read-write open
+// fails naming the read-only file system.
+TEST_F(SegWalDbTest, ReadOnlyOpenOnAReadOnlyMount) {
+  const std::string src = tmp_ / "src";
+  const std::string mnt = tmp_ / "mnt";
+  ASSERT_EQ(0, mkdir(src.c_str(), 0755));
+  ASSERT_EQ(0, mkdir(mnt.c_str(), 0755));
+  OpenDb(DbOptions(), src + "/db");
+  Put(0, 100, "v", true);
+  CloseDb();
+  if (mount(src.c_str(), mnt.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    GTEST_SKIP() << "cannot bind-mount (needs CAP_SYS_ADMIN): "
+                 << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  ASSERT_EQ(0, mount(nullptr, mnt.c_str(), nullptr,
+                     MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr))
+      << std::strerror(errno);
+  NewFs(test::SmallSegments());  // one that has not seen the DB
+
+  ExpectReadOnlyOpenWritesNothing(DbOptions(), mnt + "/db",
+                                  mnt + "/db/segwal", 100);
+  DB* writer = nullptr;
+  Status s = DB::Open(DbOptions(), mnt + "/db", &writer);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos, s.ToString().find("Read-only file system"))
+      << s.ToString();
+  delete writer;
+  // The log's own first change fails the same way.
+  std::unique_ptr<rocksdb::FSWritableFile> wal;
+  rocksdb::IOStatus io = fs_->NewWritableFile(
+      mnt + "/db/999999.log", rocksdb::FileOptions(), &wal, nullptr);
+  EXPECT_TRUE(io.IsIOError()) << io.ToString();
+  EXPECT_NE(std::string::npos, io.ToString().find("Read-only file system"))
+      << io.ToString();
 }
 
 // A DB written by stock RocksDB (plain WALs with unflushed data) opens
