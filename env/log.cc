@@ -154,16 +154,16 @@ IOStatus Log::EnsureWritable() {
   if (writable_.load(std::memory_order_acquire)) return IOStatus::OK();
   std::lock_guard<std::mutex> guard(writable_mu_);
   if (writable_.load(std::memory_order_relaxed)) return IOStatus::OK();
-  if (read_only_) {
+  {
+    // Nothing has been written yet, so the only errors are a view's (it
+    // names the lock's holder) and that of an earlier ApplyRecovery.
     std::lock_guard<std::mutex> lock(mu_);
-    return error_;  // a view's: names the lock's holder
+    if (!error_.ok()) return error_;
   }
-  if (!writable_error_.ok()) return writable_error_;
   IOStatus s = ApplyRecovery();
   if (!s.ok()) {
-    writable_error_ = s;
     std::lock_guard<std::mutex> lock(mu_);
-    SetErrorLocked(s);
+    SetErrorLocked(s);  // sticky: every later change returns it
     return s;
   }
   pending_recovery_.reset();

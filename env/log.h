@@ -292,10 +292,9 @@ class Log {
   // error_ set from the start (see Open).
   bool read_only_ = false;
   // Set once ApplyRecovery succeeded; writable_mu_ serializes the attempt,
-  // whose failure stays in writable_error_ (and error_).
+  // whose failure stays in error_.
   std::atomic<bool> writable_{false};
   std::mutex writable_mu_;
-  IOStatus writable_error_;
   std::unique_ptr<ScanResult> pending_recovery_;  // until writable_
   RecoveryInfo recovered_info_;                   // for the LOG file
 
