@@ -36,8 +36,8 @@
 #include <thread>
 #include <vector>
 
-#include "env/log.h"
-#include "env/storage.h"
+#include "env/engine/log.h"
+#include "env/storage/storage.h"
 
 namespace {
 

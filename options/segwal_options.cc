@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "env/codec.h"
-#include "env/format.h"
+#include "env/format/codec.h"
+#include "env/format/format.h"
 
 namespace segwal {
 namespace {

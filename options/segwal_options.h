@@ -7,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "env/log_options.h"
+#include "env/engine/log_options.h"
 #include "rocksdb/status.h"
 #include "rocksdb/utilities/options_type.h"
 

@@ -12,8 +12,8 @@
 # default ObjectRegistry is created, so "segwal" resolves in every program
 # linked with that RocksDB.
 
-segwal_SOURCES = env/codec.cc env/crc32c.cc env/export.cc env/file_table.cc env/format.cc env/histogram.cc env/log.cc env/log_metrics.cc env/log_options.cc env/log_registry.cc env/log_sync.cc env/posix_storage.cc env/recovery.cc env/segwal_fs.cc env/wal_files.cc env/wal_path.cc options/segwal_options.cc plugin/segwal_plugin.cc
-segwal_HEADERS = plugin/segwal_plugin.h env/segwal_fs.h options/segwal_options.h env/log_options.h env/format.h
+segwal_SOURCES = env/engine/file_table.cc env/engine/log.cc env/engine/log_options.cc env/engine/log_sync.cc env/format/codec.cc env/format/crc32c.cc env/format/format.cc env/fs/export.cc env/fs/log_registry.cc env/fs/segwal_fs.cc env/fs/wal_files.cc env/fs/wal_path.cc env/recovery/recovery.cc env/stats/histogram.cc env/stats/log_metrics.cc env/storage/posix_storage.cc options/segwal_options.cc plugin/segwal_plugin.cc
+segwal_HEADERS = plugin/segwal_plugin.h env/fs/segwal_fs.h options/segwal_options.h env/engine/log_options.h env/format/format.h
 segwal_FUNC = RegisterSegWal
 segwal_LIBS = lz4 zstd
 segwal_LDFLAGS = -llz4 -lzstd

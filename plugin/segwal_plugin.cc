@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "env/segwal_fs.h"
+#include "env/fs/segwal_fs.h"
 #include "options/segwal_options.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
@@ -91,7 +91,7 @@ class SegWalEnv : public rocksdb::EnvWrapper {
 // (LoadStaticObject): it keeps a raw pointer, never deletes it, and calls
 // the factory with the bare id before applying the options, so each parse
 // needs an Env of its own that lives as long as the process. Logs are
-// shared by directory underneath (env/log_registry.h), so two Envs with the
+// shared by directory underneath (env/fs/log_registry.h), so two Envs with the
 // same log_dir still write one log. Never destroyed: a DB may still use its
 // Env while static destructors run.
 class EnvKeeper {

@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
-#include "env/codec.h"
-#include "env/log.h"
+#include "env/format/codec.h"
+#include "env/engine/log.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {

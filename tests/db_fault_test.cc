@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "env/format.h"
-#include "env/segwal_fs.h"
+#include "env/format/format.h"
+#include "env/fs/segwal_fs.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"

@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "env/export.h"
-#include "env/segwal_fs.h"
-#include "env/storage.h"
+#include "env/fs/export.h"
+#include "env/fs/segwal_fs.h"
+#include "env/storage/storage.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"

@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "env/log.h"
-#include "env/serial_sync.h"
+#include "env/engine/log.h"
+#include "env/storage/serial_sync.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {

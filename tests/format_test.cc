@@ -1,16 +1,16 @@
 // The on-disk format and its building blocks: segment and frame headers,
 // segment file names, crc32c, payload codecs and varints.
-#include "env/format.h"
+#include "env/format/format.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <random>
 
-#include "env/codec.h"
-#include "env/crc32c.h"
-#include "env/recovery.h"
-#include "env/varint.h"
+#include "env/format/codec.h"
+#include "env/format/crc32c.h"
+#include "env/recovery/recovery.h"
+#include "env/format/varint.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {

@@ -20,9 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "env/log.h"
-#include "env/log_metrics.h"
-#include "env/wake_event.h"
+#include "env/engine/log.h"
+#include "env/stats/log_metrics.h"
+#include "env/engine/wake_event.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {

@@ -1,7 +1,7 @@
 // The log engine through its public API, on in-memory storage: writes,
 // reads, namespace changes, rotation, reopen, reclaim and relocation,
 // concurrent writers and the sync modes.
-#include "env/log.h"
+#include "env/engine/log.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "env/recovery.h"
+#include "env/recovery/recovery.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {

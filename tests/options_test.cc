@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "env/codec.h"
-#include "env/format.h"
-#include "env/segwal_fs.h"
+#include "env/format/codec.h"
+#include "env/format/format.h"
+#include "env/fs/segwal_fs.h"
 #include "gtest/gtest.h"
 #include "rocksdb/configurable.h"
 #include "rocksdb/convenience.h"

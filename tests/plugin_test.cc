@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "env/segwal_fs.h"
+#include "env/fs/segwal_fs.h"
 #include "gtest/gtest.h"
 #include "options/segwal_options.h"
 #include "rocksdb/convenience.h"
@@ -458,7 +458,7 @@ TEST(PluginTest, StaticRegistration) {
 
 // plugin/segwal.mk is the list of sources RocksDB's in-tree build compiles
 // (make, and CMake through plugin/CMakeLists.txt): it must name exactly the
-// library sources segwal's own build globs (env/ options/ plugin/ *.cc).
+// library sources segwal's own build globs (env/*/ options/ plugin/ *.cc).
 TEST(PluginTest, SegWalMkListsTheLibrarySources) {
   std::string root = __FILE__;
   root = root.substr(0, root.rfind("/tests/"));
@@ -479,7 +479,11 @@ TEST(PluginTest, SegWalMkListsTheLibrarySources) {
     }
   }
   std::set<std::string> library;
-  for (const std::string dir : {"env", "options", "plugin"}) {
+  std::vector<std::string> dirs = {"options", "plugin"};
+  for (const std::string& sub : test::ListDir(root + "/env")) {
+    dirs.push_back("env/" + sub);  // env/<unit folder>/*.cc
+  }
+  for (const std::string& dir : dirs) {
     for (const std::string& name : test::ListDir(root + "/" + dir)) {
       if (EndsWith(name, ".cc") && !EndsWith(name, "_test.cc") &&
           !EndsWith(name, "_bench.cc")) {

@@ -8,8 +8,8 @@
 #include <random>
 #include <string>
 
-#include "env/format.h"
-#include "env/log.h"
+#include "env/format/format.h"
+#include "env/engine/log.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {

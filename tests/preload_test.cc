@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "env/segwal_fs.h"
+#include "env/fs/segwal_fs.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "tests/segwal_test_util.h"

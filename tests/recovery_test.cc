@@ -2,7 +2,7 @@
 // style): write known data, close, break chosen bytes of the segment files,
 // reopen, and check both what survives (the exact bytes of every logical
 // file) and what recovery reports (segment, offset, reason).
-#include "env/recovery.h"
+#include "env/recovery/recovery.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "env/crc32c.h"
-#include "env/log.h"
+#include "env/format/crc32c.h"
+#include "env/engine/log.h"
 #include "tests/segwal_test_util.h"
 #include "tests/support/log_fixture.h"
 

@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "env/segwal_fs.h"
+#include "env/fs/segwal_fs.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "tests/segwal_test_util.h"

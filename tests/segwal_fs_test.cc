@@ -1,6 +1,6 @@
 // FileSystem-level behaviour of SegWalFileSystem on logical WAL files: every
 // call RocksDB makes on a WAL must behave as it does on a real file.
-#include "env/segwal_fs.h"
+#include "env/fs/segwal_fs.h"
 
 #include <algorithm>
 #include <ctime>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "env/export.h"
+#include "env/fs/export.h"
 #include "gtest/gtest.h"
 #include "rocksdb/convenience.h"
 #include "tests/segwal_test_util.h"

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "env/format.h"
+#include "env/format/format.h"
 #include "options/segwal_options.h"
 
 namespace segwal {

@@ -1,6 +1,6 @@
-// env/varint.h: round trips at the edges, and the malformed encodings
+// env/format/varint.h: round trips at the edges, and the malformed encodings
 // GetVarint64 must refuse (truncated, too long, bits beyond 64).
-#include "env/varint.h"
+#include "env/format/varint.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "env/wal_path.h"
+#include "env/fs/wal_path.h"
 
 #include <unistd.h>
 

@@ -17,10 +17,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "env/codec.h"
-#include "env/crc32c.h"
-#include "env/file_table.h"
-#include "env/format.h"
+#include "env/format/codec.h"
+#include "env/format/crc32c.h"
+#include "env/engine/file_table.h"
+#include "env/format/format.h"
 
 namespace {
 

@@ -13,10 +13,10 @@
 #include <memory>
 #include <string>
 
-#include "env/crc32c.h"
-#include "env/format.h"
-#include "env/log.h"
-#include "env/recovery.h"
+#include "env/format/crc32c.h"
+#include "env/format/format.h"
+#include "env/engine/log.h"
+#include "env/recovery/recovery.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/support/mem_storage.h"
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "env/codec.h"
-#include "env/format.h"
-#include "env/log.h"
+#include "env/format/codec.h"
+#include "env/format/format.h"
+#include "env/engine/log.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/support/mem_storage.h"
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "env/format.h"
-#include "env/log.h"
-#include "env/recovery.h"
+#include "env/format/format.h"
+#include "env/engine/log.h"
+#include "env/recovery/recovery.h"
 #include "tests/support/mem_storage.h"
 
 namespace segwal {

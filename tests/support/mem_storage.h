@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "env/storage.h"
+#include "env/storage/storage.h"
 
 namespace segwal {
 namespace testing {

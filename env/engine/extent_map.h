@@ -19,7 +19,7 @@
 #include <deque>
 #include <utility>
 
-#include "env/format.h"
+#include "env/format/format.h"
 
 namespace segwal {
 

@@ -1,4 +1,4 @@
-#include "env/crc32c.h"
+#include "env/format/crc32c.h"
 
 #include <array>
 #include <cstring>

@@ -1,10 +1,10 @@
-#include "env/log_registry.h"
+#include "env/fs/log_registry.h"
 
 #include <condition_variable>
 #include <map>
 #include <mutex>
 
-#include "env/wal_path.h"
+#include "env/fs/wal_path.h"
 
 namespace segwal {
 

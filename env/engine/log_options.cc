@@ -1,4 +1,4 @@
-#include "env/log_options.h"
+#include "env/engine/log_options.h"
 
 #include <sstream>
 

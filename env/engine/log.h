@@ -11,7 +11,7 @@
 //  - A failed write or fdatasync is sticky: it is returned by that call, by
 //    every waiter of the same group, and by every later write or sync.
 //
-// Group commit (sync mode group, env/log_sync.cc): the first syncer to find
+// Group commit (sync mode group, env/engine/log_sync.cc): the first syncer to find
 // no fdatasync in flight leads; others queue as followers. The leader may
 // wait up to group_commit_window_us for more syncers, but only while other
 // writers are active, and acknowledges at most group_commit_max_batch
@@ -38,13 +38,13 @@
 #include <unordered_set>
 #include <vector>
 
-#include "env/file_table.h"
-#include "env/log_metrics.h"
-#include "env/log_options.h"
-#include "env/log_stats.h"
-#include "env/serial_sync.h"
-#include "env/storage.h"
-#include "env/wake_event.h"
+#include "env/engine/file_table.h"
+#include "env/stats/log_metrics.h"
+#include "env/engine/log_options.h"
+#include "env/stats/log_stats.h"
+#include "env/storage/serial_sync.h"
+#include "env/storage/storage.h"
+#include "env/engine/wake_event.h"
 
 namespace segwal {
 

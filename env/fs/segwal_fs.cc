@@ -1,14 +1,14 @@
-#include "env/segwal_fs.h"
+#include "env/fs/segwal_fs.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "env/log.h"
-#include "env/log_registry.h"
-#include "env/storage.h"
-#include "env/wal_files.h"
-#include "env/wal_path.h"
+#include "env/engine/log.h"
+#include "env/fs/log_registry.h"
+#include "env/storage/storage.h"
+#include "env/fs/wal_files.h"
+#include "env/fs/wal_path.h"
 
 namespace segwal {
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "env/log.h"
+#include "env/engine/log.h"
 #include "rocksdb/file_system.h"
 
 namespace segwal {

@@ -1,4 +1,4 @@
-#include "env/histogram.h"
+#include "env/stats/histogram.h"
 
 #include <algorithm>
 #include <cmath>

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <set>
 
-#include "env/storage.h"
+#include "env/storage/storage.h"
 
 namespace segwal {
 namespace {

@@ -1,4 +1,4 @@
-#include "env/log_metrics.h"
+#include "env/stats/log_metrics.h"
 
 #include <chrono>
 #include <cinttypes>

@@ -16,8 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "env/extent_map.h"
-#include "env/format.h"
+#include "env/engine/extent_map.h"
+#include "env/format/format.h"
 #include "rocksdb/io_status.h"
 #include "rocksdb/slice.h"
 

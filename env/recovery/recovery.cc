@@ -1,4 +1,4 @@
-#include "env/recovery.h"
+#include "env/recovery/recovery.h"
 
 #include <sys/mman.h>
 

@@ -1,6 +1,6 @@
 // SegWalFileSystem: a FileSystemWrapper that stores RocksDB's WAL files
 // ("<digits>.log", also under "archive/") as logical files of a segmented log
-// (env/log.h) and passes every other file straight to the base FileSystem.
+// (env/engine/log.h) and passes every other file straight to the base FileSystem.
 //
 // Where the logs live:
 //  - options.log_dir set: one log there serves every WAL of every DB opened
@@ -10,7 +10,7 @@
 //    of its "archive" directory) has its own log in D/segwal; logical names
 //    are relative to D ("000003.log", "archive/000003.log").
 // Logs open lazily, on the first call that needs one, and are shared
-// process-wide (env/log_registry.h): several FileSystem instances or DBs
+// process-wide (env/fs/log_registry.h): several FileSystem instances or DBs
 // naming the same log directory use one Log. A log closes when the last
 // WAL writer on it closes and no other file is open on it (a DB closing):
 // then another process may open it.
@@ -31,7 +31,7 @@
 
 namespace segwal {
 
-class Storage;  // env/storage.h
+class Storage;  // env/storage/storage.h
 
 class SegWalFileSystem : public rocksdb::FileSystemWrapper {
  public:
@@ -48,7 +48,7 @@ class SegWalFileSystem : public rocksdb::FileSystemWrapper {
   // The same, with the logs on `storage` instead of PosixStorage() (tests:
   // an in-memory, fault-injecting, crash-simulating Storage). `storage`
   // must outlive this FileSystem and every log opened through it. Logs are
-  // shared process-wide by directory (env/log_registry.h): give each
+  // shared process-wide by directory (env/fs/log_registry.h): give each
   // Storage its own log directories.
   SegWalFileSystem(const std::shared_ptr<rocksdb::FileSystem>& base,
                    const SegWalOptions& options, Storage* storage);

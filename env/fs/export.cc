@@ -1,9 +1,9 @@
-#include "env/export.h"
+#include "env/fs/export.h"
 
-#include "env/log.h"
-#include "env/log_registry.h"
-#include "env/storage.h"
-#include "env/wal_path.h"
+#include "env/engine/log.h"
+#include "env/fs/log_registry.h"
+#include "env/storage/storage.h"
+#include "env/fs/wal_path.h"
 #include "rocksdb/file_system.h"
 
 namespace segwal {

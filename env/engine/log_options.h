@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "env/format.h"
+#include "env/format/format.h"
 
 namespace segwal {
 

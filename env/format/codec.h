@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "env/format.h"
+#include "env/format/format.h"
 #include "rocksdb/io_status.h"
 #include "rocksdb/slice.h"
 

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "env/log_options.h"
-#include "env/log_stats.h"
-#include "env/storage.h"
+#include "env/engine/log_options.h"
+#include "env/stats/log_stats.h"
+#include "env/storage/storage.h"
 
 namespace segwal {
 

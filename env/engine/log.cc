@@ -1,4 +1,4 @@
-#include "env/log.h"
+#include "env/engine/log.h"
 
 #include <time.h>
 
@@ -7,8 +7,8 @@
 #include <cstring>
 #include <random>
 
-#include "env/codec.h"
-#include "env/recovery.h"
+#include "env/format/codec.h"
+#include "env/recovery/recovery.h"
 
 namespace segwal {
 namespace {
@@ -1064,7 +1064,7 @@ void Log::HousekeeperLoop() {
   }
 }
 
-// ---- Durability: env/log_sync.cc -------------------------------------
+// ---- Durability: env/engine/log_sync.cc -------------------------------------
 
 // ---- Reading ----------------------------------------------------------
 

@@ -1,5 +1,5 @@
 // Counters a Log keeps about its own work (Log::GetStats), exported as
-// Prometheus text (FormatPrometheus, env/log_metrics.h) and written
+// Prometheus text (FormatPrometheus, env/stats/log_metrics.h) and written
 // periodically to the LOG file of the log directory.
 //
 // Vocabulary:
@@ -16,7 +16,7 @@
 
 #include <cstdint>
 
-#include "env/histogram.h"
+#include "env/stats/histogram.h"
 
 namespace segwal {
 

@@ -16,7 +16,7 @@
 #pragma once
 #include <mutex>
 
-#include "env/storage.h"
+#include "env/storage/storage.h"
 
 namespace segwal {
 

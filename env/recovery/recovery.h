@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "env/file_table.h"
-#include "env/log_options.h"
-#include "env/storage.h"
+#include "env/engine/file_table.h"
+#include "env/engine/log_options.h"
+#include "env/storage/storage.h"
 
 namespace segwal {
 

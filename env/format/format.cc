@@ -1,10 +1,10 @@
-#include "env/format.h"
+#include "env/format/format.h"
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
-#include "env/crc32c.h"
+#include "env/format/crc32c.h"
 
 namespace segwal {
 

@@ -1,10 +1,10 @@
-#include "env/file_table.h"
+#include "env/engine/file_table.h"
 
 #include <algorithm>
 #include <iterator>
 #include <set>
 
-#include "env/varint.h"
+#include "env/format/varint.h"
 
 namespace segwal {
 

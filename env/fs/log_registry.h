@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "env/log.h"
+#include "env/engine/log.h"
 
 namespace segwal {
 

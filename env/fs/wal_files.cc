@@ -1,4 +1,4 @@
-#include "env/wal_files.h"
+#include "env/fs/wal_files.h"
 
 #include <mutex>
 

@@ -1,4 +1,4 @@
-#include "env/codec.h"
+#include "env/format/codec.h"
 
 #include <lz4.h>
 #include <zstd.h>

@@ -36,7 +36,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "env/log.h"
+#include "env/engine/log.h"
 
 namespace segwal {
 namespace {
