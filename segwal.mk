@@ -12,7 +12,7 @@
 # default ObjectRegistry is created, so "segwal" resolves in every program
 # linked with that RocksDB.
 
-segwal_SOURCES = env/format/codec.cc env/format/crc32c.cc env/fs/export.cc env/engine/file_table.cc env/format/format.cc env/stats/histogram.cc env/engine/log.cc env/stats/log_metrics.cc env/engine/log_options.cc env/fs/log_registry.cc env/engine/log_sync.cc env/storage/posix_storage.cc env/recovery/recovery.cc env/fs/segwal_fs.cc env/fs/wal_files.cc env/fs/wal_path.cc options/segwal_options.cc plugin/segwal_plugin.cc
+segwal_SOURCES = env/format/codec.cc env/format/crc32c.cc env/fs/export.cc env/table/file_table.cc env/format/format.cc env/stats/histogram.cc env/engine/log.cc env/stats/log_metrics.cc env/engine/log_options.cc env/fs/log_registry.cc env/engine/log_sync.cc env/storage/posix_storage.cc env/recovery/recovery.cc env/fs/segwal_fs.cc env/fs/wal_files.cc env/fs/wal_path.cc options/segwal_options.cc plugin/segwal_plugin.cc
 segwal_HEADERS = plugin/segwal_plugin.h env/fs/segwal_fs.h options/segwal_options.h env/engine/log_options.h env/format/format.h
 segwal_FUNC = RegisterSegWal
 segwal_LIBS = lz4 zstd

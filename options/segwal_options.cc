@@ -1,7 +1,5 @@
 #include "options/segwal_options.h"
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <limits>
@@ -21,16 +19,6 @@ using rocksdb::OptionTypeInfo;
 using rocksdb::OptionVerificationType;
 using rocksdb::Status;
 
-constexpr uint64_t kSegmentSizeMultiple = 4096;
-constexpr uint64_t kMinSyncIntervalMs = 1;
-constexpr uint64_t kMaxSyncIntervalMs = 60000;
-constexpr uint64_t kMaxGroupCommitWindowUs = 100000;
-constexpr uint64_t kMaxRecycleSegments = 1024;
-constexpr uint64_t kMaxStatsDumpPeriodSec = 7 * 24 * 3600;
-constexpr uint64_t kMaxAppendTimingInterval = 65536;
-// LZ4_compress_fast clamps its acceleration to LZ4_ACCELERATION_MAX, which
-// lz4.h documents as 65537 but does not export.
-constexpr int kMaxLz4Acceleration = 65537;
 
 Status BadValue(const std::string& name, const std::string& value,
                 const std::string& allowed) {
@@ -196,15 +184,6 @@ const EnumNames<RecoveryMode>& RecoveryModeNames() {
   return *names;
 }
 
-// An enum field set in code (not parsed) to a value without a name.
-template <typename T>
-Status CheckEnumValue(const char* option, T value, const EnumNames<T>& names,
-                      const char* (*name_of)(T)) {
-  if (names.map.count(name_of(value)) != 0) return Status::OK();
-  return BadValue(option, std::to_string(static_cast<int>(value)),
-                  "must be one of " + Join(names.ordered));
-}
-
 // Offset of a LogOptions field inside SegWalOptions.
 #define SEGWAL_LOG_FIELD(field) \
   (offsetof(SegWalOptions, log) + offsetof(LogOptions, field))
@@ -259,88 +238,12 @@ const std::unordered_map<std::string, OptionTypeInfo>& SegWalOptionTypeInfo() {
 }
 
 Status ValidateSegWalOptions(const SegWalOptions& options) {
-  const LogOptions& log = options.log;
   if (!options.log_dir.empty() && options.log_dir[0] != '/') {
     return BadValue("log_dir", options.log_dir,
                     "must be an absolute path, or empty for a \"segwal\" "
                     "directory beside each WAL directory");
   }
-  if (log.segment_size % kSegmentSizeMultiple != 0 ||
-      log.segment_size < kMinSegmentSize ||
-      log.segment_size > kMaxSegmentSize) {
-    return BadValue("segment_size", std::to_string(log.segment_size),
-                    "must be a multiple of 4096 from " +
-                        std::to_string(kMinSegmentSize) + " (64K) to " +
-                        std::to_string(kMaxSegmentSize) + " (4G)");
-  }
-  Status s =
-      CheckEnumValue("sync_mode", log.sync_mode, SyncModeNames(), SyncModeName);
-  if (!s.ok()) return s;
-  if (log.sync_interval_ms < kMinSyncIntervalMs ||
-      log.sync_interval_ms > kMaxSyncIntervalMs) {
-    return BadValue("sync_interval_ms", std::to_string(log.sync_interval_ms),
-                    "must be from " + std::to_string(kMinSyncIntervalMs) +
-                        " to " + std::to_string(kMaxSyncIntervalMs) +
-                        " (milliseconds)");
-  }
-  if (log.group_commit_window_us > kMaxGroupCommitWindowUs) {
-    return BadValue("group_commit_window_us",
-                    std::to_string(log.group_commit_window_us),
-                    "must be at most " +
-                        std::to_string(kMaxGroupCommitWindowUs) +
-                        " (microseconds; 0 = do not wait)");
-  }
-  s = CheckEnumValue("compression", log.compression, CodecNames(), CodecName);
-  if (!s.ok()) return s;
-  int min_level = 0;
-  int max_level = 0;
-  std::string meaning;
-  switch (log.compression) {
-    case Codec::kNone:
-      meaning = "with compression=none the level must be 0";
-      break;
-    case Codec::kLz4:
-      max_level = kMaxLz4Acceleration;
-      meaning = "with compression=lz4 the level is LZ4's acceleration, from 0 "
-                "(default, 1) to " + std::to_string(max_level);
-      break;
-    case Codec::kZstd:
-      min_level = ZSTD_minCLevel();
-      max_level = ZSTD_maxCLevel();
-      meaning = "with compression=zstd the level must be from " +
-                std::to_string(min_level) + " to " +
-                std::to_string(max_level) + " (0: default, 1)";
-      break;
-  }
-  if (log.compression_level < min_level || log.compression_level > max_level) {
-    return BadValue("compression_level",
-                    std::to_string(log.compression_level), meaning);
-  }
-  s = CheckEnumValue("recovery_mode", log.recovery_mode, RecoveryModeNames(),
-                     RecoveryModeName);
-  if (!s.ok()) return s;
-  s = CheckEnumValue("preallocate", log.preallocate, PreallocationNames(),
-                     PreallocationName);
-  if (!s.ok()) return s;
-  if (log.recycle_segments > kMaxRecycleSegments) {
-    return BadValue("recycle_segments", std::to_string(log.recycle_segments),
-                    "must be at most " + std::to_string(kMaxRecycleSegments));
-  }
-  if (log.stats_dump_period_sec > kMaxStatsDumpPeriodSec) {
-    return BadValue("stats_dump_period_sec",
-                    std::to_string(log.stats_dump_period_sec),
-                    "must be at most " +
-                        std::to_string(kMaxStatsDumpPeriodSec) +
-                        " (seconds, one week; 0 = never)");
-  }
-  if (log.append_timing_interval < 1 ||
-      log.append_timing_interval > kMaxAppendTimingInterval) {
-    return BadValue("append_timing_interval",
-                    std::to_string(log.append_timing_interval),
-                    "must be from 1 (time every Append) to " +
-                        std::to_string(kMaxAppendTimingInterval));
-  }
-  return Status::OK();
+  return ValidateLogOptions(options.log);
 }
 
 Status ExplainUnknownOption(const Status& status) {

@@ -12,8 +12,8 @@
 # default ObjectRegistry is created, so "segwal" resolves in every program
 # linked with that RocksDB.
 
-segwal_SOURCES = env/engine/file_table.cc env/engine/log.cc env/engine/log_options.cc env/engine/log_sync.cc env/format/codec.cc env/format/crc32c.cc env/format/format.cc env/fs/export.cc env/fs/log_registry.cc env/fs/segwal_fs.cc env/fs/wal_files.cc env/fs/wal_path.cc env/recovery/recovery.cc env/stats/histogram.cc env/stats/log_metrics.cc env/storage/posix_storage.cc options/segwal_options.cc plugin/segwal_plugin.cc
-segwal_HEADERS = plugin/segwal_plugin.h env/fs/segwal_fs.h options/segwal_options.h env/engine/log_options.h env/format/format.h
+segwal_SOURCES = env/engine/catalog.cc env/engine/clock.cc env/engine/durability.cc env/engine/group_commit.cc env/engine/housekeeper.cc env/engine/interval_syncer.cc env/engine/log.cc env/engine/log_options.cc env/engine/payload_encoder.cc env/engine/read_only_view.cc env/engine/reader.cc env/engine/recovery_apply.cc env/engine/segment_preparer.cc env/engine/segment_writer.cc env/engine/space_reclaimer.cc env/engine/writable_log.cc env/engine/zero_fill_policy.cc env/format/codec.cc env/format/crc32c.cc env/format/file_names.cc env/format/format.cc env/fs/export.cc env/fs/log_registry.cc env/fs/segwal_fs.cc env/fs/wal_files.cc env/fs/wal_path.cc env/recovery/damage.cc env/recovery/recovery_mode.cc env/recovery/scanner.cc env/stats/histogram.cc env/stats/info_log.cc env/stats/log_metrics.cc env/storage/posix_storage.cc env/table/file_table.cc options/segwal_options.cc plugin/segwal_plugin.cc
+segwal_HEADERS = plugin/segwal_plugin.h env/fs/segwal_fs.h options/segwal_options.h env/engine/log_options.h env/format/format.h env/recovery/recovery_mode.h env/recovery/damage.h
 segwal_FUNC = RegisterSegWal
 segwal_LIBS = lz4 zstd
 segwal_LDFLAGS = -llz4 -lzstd

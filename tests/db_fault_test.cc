@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "env/format/file_names.h"
 #include "env/format/format.h"
 #include "env/fs/segwal_fs.h"
 #include "gtest/gtest.h"

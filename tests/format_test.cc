@@ -1,5 +1,6 @@
 // The on-disk format and its building blocks: segment and frame headers,
 // segment file names, crc32c, payload codecs and varints.
+#include "env/format/file_names.h"
 #include "env/format/format.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +10,7 @@
 
 #include "env/format/codec.h"
 #include "env/format/crc32c.h"
-#include "env/recovery/recovery.h"
+#include "env/recovery/scanner.h"
 #include "env/format/varint.h"
 #include "tests/support/log_fixture.h"
 

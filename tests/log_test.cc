@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "env/recovery/recovery.h"
+#include "env/recovery/scanner.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {

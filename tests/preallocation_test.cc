@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "env/format/file_names.h"
 #include "env/format/format.h"
 #include "env/engine/log.h"
 #include "tests/support/log_fixture.h"

@@ -2,7 +2,7 @@
 // style): write known data, close, break chosen bytes of the segment files,
 // reopen, and check both what survives (the exact bytes of every logical
 // file) and what recovery reports (segment, offset, reason).
-#include "env/recovery/recovery.h"
+#include "env/recovery/scanner.h"
 
 #include <gtest/gtest.h>
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "env/format/file_names.h"
 #include "env/format/format.h"
 #include "options/segwal_options.h"
 

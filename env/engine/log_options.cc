@@ -1,16 +1,82 @@
 #include "env/engine/log_options.h"
 
-#include <sstream>
+#include <zstd.h>
+
+#include <vector>
+
+#include "env/format/codec.h"
 
 namespace segwal {
 namespace {
 
+using rocksdb::Status;
+
 constexpr SyncMode kSyncModes[] = {SyncMode::kAlways, SyncMode::kGroup,
                                    SyncMode::kInterval, SyncMode::kNone};
+constexpr Codec kCodecs[] = {Codec::kNone, Codec::kLz4, Codec::kZstd};
+constexpr Preallocation kPreallocations[] = {
+    Preallocation::kAuto, Preallocation::kZero, Preallocation::kFallocate};
 constexpr RecoveryMode kRecoveryModes[] = {
     RecoveryMode::kTolerateCorruptedTailRecords,
     RecoveryMode::kAbsoluteConsistency, RecoveryMode::kPointInTimeRecovery,
     RecoveryMode::kSkipAnyCorruptedRecords};
+
+constexpr uint64_t kSegmentSizeMultiple = 4096;
+constexpr uint64_t kMinSyncIntervalMs = 1;
+constexpr uint64_t kMaxSyncIntervalMs = 60000;
+constexpr uint64_t kMaxGroupCommitWindowUs = 100000;
+constexpr uint64_t kMaxRecycleSegments = 1024;
+constexpr uint64_t kMaxStatsDumpPeriodSec = 7 * 24 * 3600;
+constexpr uint64_t kMaxAppendTimingInterval = 65536;
+// LZ4_compress_fast clamps its acceleration to LZ4_ACCELERATION_MAX, which
+// lz4.h documents as 65537 but does not export.
+constexpr int kMaxLz4Acceleration = 65537;
+
+Status BadValue(const std::string& name, const std::string& value,
+                const std::string& allowed) {
+  return Status::InvalidArgument("segwal option " + name + "=" + value + ": " +
+                                 allowed);
+}
+
+// An enum field set in code (not parsed) to a value without a name.
+template <typename T, size_t N>
+Status CheckEnum(const char* option, T value, const T (&values)[N],
+                 const char* (*name_of)(T)) {
+  std::string names;
+  for (T v : values) {
+    if (v == value) return Status::OK();
+    names += (names.empty() ? "" : ", ") + std::string(name_of(v));
+  }
+  return BadValue(option, std::to_string(static_cast<int>(value)),
+                  "must be one of " + names);
+}
+
+Status CheckCompressionLevel(Codec codec, int level) {
+  int min_level = 0;
+  int max_level = 0;
+  std::string meaning;
+  switch (codec) {
+    case Codec::kNone:
+      meaning = "with compression=none the level must be 0";
+      break;
+    case Codec::kLz4:
+      max_level = kMaxLz4Acceleration;
+      meaning = "with compression=lz4 the level is LZ4's acceleration, from 0 "
+                "(default, 1) to " + std::to_string(max_level);
+      break;
+    case Codec::kZstd:
+      min_level = ZSTD_minCLevel();
+      max_level = ZSTD_maxCLevel();
+      meaning = "with compression=zstd the level must be from " +
+                std::to_string(min_level) + " to " +
+                std::to_string(max_level) + " (0: default, 1)";
+      break;
+  }
+  if (level < min_level || level > max_level) {
+    return BadValue("compression_level", std::to_string(level), meaning);
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
@@ -43,47 +109,59 @@ bool ParseSyncMode(const std::string& name, SyncMode* mode) {
   return false;
 }
 
-// The names are RocksDB's WALRecoveryMode enumerators, as they appear in an
-// options string.
-const char* RecoveryModeName(RecoveryMode mode) {
-  switch (mode) {
-    case RecoveryMode::kTolerateCorruptedTailRecords:
-      return "kTolerateCorruptedTailRecords";
-    case RecoveryMode::kAbsoluteConsistency: return "kAbsoluteConsistency";
-    case RecoveryMode::kPointInTimeRecovery: return "kPointInTimeRecovery";
-    case RecoveryMode::kSkipAnyCorruptedRecords:
-      return "kSkipAnyCorruptedRecords";
+Status ValidateLogOptions(const LogOptions& o) {
+  if (o.segment_size % kSegmentSizeMultiple != 0 ||
+      o.segment_size < kMinSegmentSize || o.segment_size > kMaxSegmentSize) {
+    return BadValue("segment_size", std::to_string(o.segment_size),
+                    "must be a multiple of 4096 from " +
+                        std::to_string(kMinSegmentSize) + " (64K) to " +
+                        std::to_string(kMaxSegmentSize) + " (4G)");
   }
-  return "unknown";
-}
-
-bool ParseRecoveryMode(const std::string& name, RecoveryMode* mode) {
-  for (RecoveryMode m : kRecoveryModes) {
-    if (name == RecoveryModeName(m)) {
-      *mode = m;
-      return true;
-    }
+  Status s = CheckEnum("sync_mode", o.sync_mode, kSyncModes, SyncModeName);
+  if (!s.ok()) return s;
+  if (o.sync_interval_ms < kMinSyncIntervalMs ||
+      o.sync_interval_ms > kMaxSyncIntervalMs) {
+    return BadValue("sync_interval_ms", std::to_string(o.sync_interval_ms),
+                    "must be from " + std::to_string(kMinSyncIntervalMs) +
+                        " to " + std::to_string(kMaxSyncIntervalMs) +
+                        " (milliseconds)");
   }
-  return false;
-}
-
-std::string Damage::ToString() const {
-  std::ostringstream out;
-  out << "segment " << segment_id << " offset " << offset << ": " << reason;
-  if (bytes > 0) out << " (" << bytes << " bytes not replayed)";
-  return out.str();
-}
-
-std::string RecoveryInfo::ToString() const {
-  std::ostringstream out;
-  out << "segments_scanned=" << segments_scanned << " frames=" << frames
-      << " valid_bytes=" << valid_bytes << " bytes_scanned=" << bytes_scanned
-      << " bytes_cut=" << bytes_cut << " files=" << files
-      << " elapsed_us=" << elapsed_micros
-      << " torn_tail=" << (torn_tail ? "yes" : "no")
-      << " damages=" << damages.size();
-  for (const Damage& d : damages) out << "\n  " << d.ToString();
-  return out.str();
+  if (o.group_commit_window_us > kMaxGroupCommitWindowUs) {
+    return BadValue("group_commit_window_us",
+                    std::to_string(o.group_commit_window_us),
+                    "must be at most " +
+                        std::to_string(kMaxGroupCommitWindowUs) +
+                        " (microseconds; 0 = do not wait)");
+  }
+  s = CheckEnum("compression", o.compression, kCodecs, CodecName);
+  if (!s.ok()) return s;
+  s = CheckCompressionLevel(o.compression, o.compression_level);
+  if (!s.ok()) return s;
+  s = CheckEnum("recovery_mode", o.recovery_mode, kRecoveryModes,
+                RecoveryModeName);
+  if (!s.ok()) return s;
+  s = CheckEnum("preallocate", o.preallocate, kPreallocations,
+                PreallocationName);
+  if (!s.ok()) return s;
+  if (o.recycle_segments > kMaxRecycleSegments) {
+    return BadValue("recycle_segments", std::to_string(o.recycle_segments),
+                    "must be at most " + std::to_string(kMaxRecycleSegments));
+  }
+  if (o.stats_dump_period_sec > kMaxStatsDumpPeriodSec) {
+    return BadValue("stats_dump_period_sec",
+                    std::to_string(o.stats_dump_period_sec),
+                    "must be at most " +
+                        std::to_string(kMaxStatsDumpPeriodSec) +
+                        " (seconds, one week; 0 = never)");
+  }
+  if (o.append_timing_interval < 1 ||
+      o.append_timing_interval > kMaxAppendTimingInterval) {
+    return BadValue("append_timing_interval",
+                    std::to_string(o.append_timing_interval),
+                    "must be from 1 (time every Append) to " +
+                        std::to_string(kMaxAppendTimingInterval));
+  }
+  return Status::OK();
 }
 
 }  // namespace segwal

@@ -1,13 +1,16 @@
-// Settings of one log and what its recovery found.
+// Settings of one log.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "env/format/format.h"
+#include "env/recovery/recovery_mode.h"
+#include "rocksdb/status.h"
 
 namespace segwal {
+
+class Clock;  // env/engine/clock.h
 
 // When a Sync returns, and what makes bytes durable.
 enum class SyncMode {
@@ -18,21 +21,10 @@ enum class SyncMode {
   kNone,      // never fdatasync: a power loss may lose anything (unsafe)
 };
 
-// What recovery does with damage, mirroring RocksDB's WALRecoveryMode.
-// A torn tail (damage past every durable point of the newest segment) is
-// cut in every mode except kAbsoluteConsistency, where a torn frame of our
-// own at the tail is an error too.
-enum class RecoveryMode {
-  kTolerateCorruptedTailRecords,  // damage before the tail: fail to open
-  kAbsoluteConsistency,           // any damage: fail to open
-  kPointInTimeRecovery,           // stop at the first damage, keep the prefix
-  kSkipAnyCorruptedRecords,       // skip damaged frames, zero-fill their bytes
-};
-
 // How a new segment file gets its blocks (recycled segments have them).
 enum class Preallocation {
   // Zero-fill when the log sees frequent syncs, else fallocate: see
-  // Log::ChooseZeroFillLocked.
+  // env/engine/zero_fill_policy.h.
   kAuto,
   // Write zeros over the whole segment: no extent conversion is left for
   // the fdatasyncs that follow (the cheapest sync), at the cost of writing
@@ -46,8 +38,6 @@ enum class Preallocation {
 const char* SyncModeName(SyncMode mode);
 const char* PreallocationName(Preallocation p);
 bool ParseSyncMode(const std::string& name, SyncMode* mode);
-const char* RecoveryModeName(RecoveryMode mode);
-bool ParseRecoveryMode(const std::string& name, RecoveryMode* mode);
 
 struct LogOptions {
   uint64_t segment_size = 64ull << 20;
@@ -62,9 +52,9 @@ struct LogOptions {
   uint64_t recycle_segments = 4;          // dead segments kept for reuse
   Preallocation preallocate = Preallocation::kAuto;
   // Time one Append/WriteAt in this many for append_latency_us and
-  // write_max_us (1: every one). Two reads of a precise clock cost ~0.35 us
-  // where the hypervisor traps rdtsc, a third of a cached append; every
-  // call is still counted.
+  // write_max_us (1: every one): reading a precise clock twice per call is
+  // a noticeable share of a cached append where the hypervisor traps
+  // rdtsc. Every call is still counted.
   uint64_t append_timing_interval = 16;
   // Seconds between stats blocks appended to the LOG file of the log
   // directory by the housekeeper thread; 0: never (the recovery summary is
@@ -76,28 +66,16 @@ struct LogOptions {
   // Reclaim and relocate segments on a background thread. Off: only
   // Log::Housekeep() does (tests that need determinism).
   bool background_housekeeping = true;
+  // The clock the log reads (mtimes, periods, windows); null: the
+  // system's. Tests put one they advance by hand. Not an option string.
+  Clock* clock = nullptr;
 };
 
-// One place where recovery found damage.
-struct Damage {
-  uint64_t segment_id = 0;
-  uint64_t offset = 0;   // segment offset
-  uint64_t bytes = 0;    // bytes not replayed because of it (0: unknown)
-  std::string reason;
-  std::string ToString() const;
-};
-
-struct RecoveryInfo {
-  uint64_t segments_scanned = 0;
-  uint64_t frames = 0;             // valid frames replayed
-  uint64_t valid_bytes = 0;        // bytes of valid frames
-  uint64_t bytes_scanned = 0;      // bytes read from segments
-  uint64_t bytes_cut = 0;          // torn-tail bytes discarded
-  uint64_t files = 0;              // logical files after recovery
-  uint64_t elapsed_micros = 0;
-  bool torn_tail = false;
-  std::vector<Damage> damages;     // damage tolerated by the recovery mode
-  std::string ToString() const;
-};
+// Checks every field's range and the fields against one another: the one
+// place options are validated (the options string parser, the FileSystem
+// and Log::Open all call it). InvalidArgument names the option, the value
+// and what is allowed: "segwal option sync_interval_ms=0: must be from 1
+// to 60000 (milliseconds)".
+rocksdb::Status ValidateLogOptions(const LogOptions& options);
 
 }  // namespace segwal

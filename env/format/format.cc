@@ -1,7 +1,5 @@
 #include "env/format/format.h"
 
-#include <cinttypes>
-#include <cstdio>
 #include <cstring>
 
 #include "env/format/crc32c.h"
@@ -27,30 +25,6 @@ uint64_t GetFixed64(const char* src) {
     v |= static_cast<uint64_t>(static_cast<uint8_t>(src[i])) << (8 * i);
   }
   return v;
-}
-
-std::string SegmentFileName(uint64_t segment_id) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%020" PRIu64 ".seg", segment_id);
-  return buf;
-}
-
-bool ParseSegmentFileName(const std::string& name, uint64_t* segment_id) {
-  constexpr size_t kDigits = 20;
-  if (name.size() != kDigits + 4 || name.compare(kDigits, 4, ".seg") != 0) {
-    return false;
-  }
-  uint64_t id = 0;
-  for (size_t i = 0; i < kDigits; ++i) {
-    char c = name[i];
-    if (c < '0' || c > '9') return false;
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (id > (UINT64_MAX - digit) / 10) return false;
-    id = id * 10 + digit;
-  }
-  if (id == 0) return false;  // id 0 means "no segment" in headers
-  *segment_id = id;
-  return true;
 }
 
 // Segment header layout (little endian):

@@ -56,11 +56,6 @@ constexpr uint8_t kFrameTypeSafeToIgnore = 0x80;
 
 enum class Codec : uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
 
-// Segment file names: "<20-digit decimal id>.seg".
-std::string SegmentFileName(uint64_t segment_id);
-// Returns true and sets *segment_id if `name` (a base name) is a segment file.
-bool ParseSegmentFileName(const std::string& name, uint64_t* segment_id);
-
 struct SegmentHeader {
   uint64_t segment_id = 0;
   uint64_t log_uid = 0;        // random, shared by every segment of a log

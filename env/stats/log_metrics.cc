@@ -1,10 +1,10 @@
 #include "env/stats/log_metrics.h"
 
-#include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <ctime>
 #include <sstream>
+
+#include "env/format/codec.h"
 
 namespace segwal {
 namespace {
@@ -94,22 +94,6 @@ std::string Latencies(const char* what, const LatencyHistogram& h) {
                 what, h.count(), h.Mean(), h.Percentile(0.5),
                 h.Percentile(0.9), h.Percentile(0.99), h.Percentile(0.999),
                 h.max());
-  return buf;
-}
-
-std::string UtcTimestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          now.time_since_epoch())
-                          .count() %
-                      1000000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d/%02d/%02d-%02d:%02d:%02d.%06ldZ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<long>(micros));
   return buf;
 }
 
@@ -247,6 +231,24 @@ std::string FormatStatsDump(const LogStats& s) {
   return out;
 }
 
+std::string FormatOptionsLine(const std::string& log_dir,
+                              const LogOptions& o) {
+  return "segwal log " + log_dir + " opened: sync_mode=" +
+         SyncModeName(o.sync_mode) +
+         " segment_size=" + std::to_string(o.segment_size) +
+         " group_commit_window_us=" +
+         std::to_string(o.group_commit_window_us) +
+         " group_commit_max_batch=" +
+         std::to_string(o.group_commit_max_batch) +
+         " sync_interval_ms=" + std::to_string(o.sync_interval_ms) +
+         " compression=" + CodecName(o.compression) +
+         " preallocate=" + PreallocationName(o.preallocate) +
+         " recovery_mode=" + RecoveryModeName(o.recovery_mode) +
+         " stats_dump_period_sec=" + std::to_string(o.stats_dump_period_sec) +
+         " append_timing_interval=" +
+         std::to_string(o.append_timing_interval);
+}
+
 std::string FormatRecoverySummary(const RecoveryInfo& info) {
   const double seconds = static_cast<double>(info.elapsed_micros) / 1e6;
   const double gib = static_cast<double>(info.bytes_scanned) / (1ull << 30);
@@ -266,30 +268,6 @@ std::string FormatRecoverySummary(const RecoveryInfo& info) {
     out += "\nsegwal recovery: damage: " + d.ToString();
   }
   return out;
-}
-
-IOStatus InfoLog::Open(Storage* storage, const std::string& path,
-                       std::unique_ptr<InfoLog>* log) {
-  std::unique_ptr<InfoLog> opened(new InfoLog);
-  IOStatus s = storage->OpenFile(path, /*create=*/true, &opened->file_);
-  if (s.ok()) s = opened->file_->Size(&opened->size_);
-  if (s.ok()) *log = std::move(opened);
-  return s;
-}
-
-IOStatus InfoLog::Write(const std::string& text) {
-  const std::string stamp = UtcTimestamp();
-  std::string out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    out += stamp + " " + text.substr(start, end - start) + "\n";
-    start = end + 1;
-  }
-  IOStatus s = file_->Write(size_, out.data(), out.size());
-  if (s.ok()) size_ += out.size();
-  return s;
 }
 
 }  // namespace segwal

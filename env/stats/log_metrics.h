@@ -1,15 +1,14 @@
-// A Log's statistics for people and monitoring systems: Prometheus text
-// exposition, human-readable blocks for the LOG file of a log directory,
-// and that LOG file itself.
+// A log's statistics for people and monitoring systems: Prometheus text
+// exposition and the human-readable blocks of the LOG file of a log
+// directory (env/stats/info_log.h).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 
 #include "env/engine/log_options.h"
 #include "env/stats/log_stats.h"
-#include "env/storage/storage.h"
+#include "env/recovery/damage.h"
 
 namespace segwal {
 
@@ -26,23 +25,11 @@ std::string FormatStatsDump(const LogStats& stats);
 // bytes scanned, bytes cut, elapsed time and scan throughput (GiB/s).
 std::string FormatRecoverySummary(const RecoveryInfo& info);
 
+// The first lines a log writes to its LOG file: its directory and options.
+std::string FormatOptionsLine(const std::string& log_dir,
+                              const LogOptions& options);
+
 // The warning written when a log opens with sync_mode=none.
 extern const char kSyncModeNoneWarning[];
-
-// An append-only text file (the LOG of a log directory) written through a
-// Storage. Each line gets a UTC timestamp. Not synced: it is informational.
-// Not thread-safe.
-class InfoLog {
- public:
-  static constexpr char kFileName[] = "LOG";
-  static IOStatus Open(Storage* storage, const std::string& path,
-                       std::unique_ptr<InfoLog>* log);
-  // Writes every line of `text` (a final newline is added if missing).
-  IOStatus Write(const std::string& text);
-
- private:
-  std::unique_ptr<StorageFile> file_;
-  uint64_t size_ = 0;
-};
 
 }  // namespace segwal

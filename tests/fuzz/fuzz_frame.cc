@@ -19,7 +19,7 @@
 
 #include "env/format/codec.h"
 #include "env/format/crc32c.h"
-#include "env/engine/file_table.h"
+#include "env/table/file_table.h"
 #include "env/format/format.h"
 
 namespace {

@@ -14,9 +14,10 @@
 #include <string>
 
 #include "env/format/crc32c.h"
+#include "env/format/file_names.h"
 #include "env/format/format.h"
 #include "env/engine/log.h"
-#include "env/recovery/recovery.h"
+#include "env/recovery/scanner.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/support/mem_storage.h"
 

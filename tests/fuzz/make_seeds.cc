@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "env/format/codec.h"
+#include "env/format/file_names.h"
 #include "env/format/format.h"
 #include "env/engine/log.h"
 #include "tests/fuzz/fuzz_common.h"

@@ -13,9 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "env/format/file_names.h"
 #include "env/format/format.h"
 #include "env/engine/log.h"
-#include "env/recovery/recovery.h"
+#include "env/recovery/scanner.h"
 #include "tests/support/mem_storage.h"
 
 namespace segwal {

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "env/engine/extent_map.h"
+#include "env/table/extent_map.h"
 #include "env/format/format.h"
 #include "rocksdb/io_status.h"
 #include "rocksdb/slice.h"

@@ -1,4 +1,4 @@
-#include "env/engine/file_table.h"
+#include "env/table/file_table.h"
 
 #include <algorithm>
 #include <iterator>

@@ -1,89 +1,90 @@
-#include "env/recovery/recovery.h"
-
-#include <sys/mman.h>
+#include "env/recovery/scanner.h"
 
 #include <algorithm>
 #include <chrono>
-#include <cinttypes>
-#include <cstdio>
 #include <cstring>
+
+#include "env/format/file_names.h"
+#include "env/recovery/scan_buffer.h"
 
 namespace segwal {
 namespace {
 
-constexpr char kFreeSuffix[] = ".free";
-constexpr char kQuarantineSuffix[] = ".quarantined";
-
-// What the recovery mode makes of one piece of damage.
-enum class Verdict { kFail, kStop, kSkip };
-
-Verdict DecideFor(RecoveryMode mode) {
-  switch (mode) {
-    case RecoveryMode::kPointInTimeRecovery: return Verdict::kStop;
-    case RecoveryMode::kSkipAnyCorruptedRecords: return Verdict::kSkip;
-    default: return Verdict::kFail;
-  }
-}
-
-bool ParseIdWithSuffix(const std::string& name, const std::string& suffix,
-                       uint64_t* id) {
-  if (name.size() <= suffix.size() ||
-      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return false;
-  }
-  return ParseSegmentFileName(
-      name.substr(0, name.size() - suffix.size()) + ".seg", id);
-}
+// Why the bytes at a frame position are not a valid frame.
+struct FrameFault {
+  DamageKind kind = DamageKind::kBadFrameHeader;
+  std::string reason;
+  // The header itself checked out, so its length can be trusted to step
+  // over the frame.
+  bool header_ok = false;
+};
 
 // Checks the frame at `pos` of a segment image whose frames end by `limit`.
-// Returns an empty string for a valid frame, else why it is not one.
-// *header_ok tells whether the header itself checked out (so its length can
-// be trusted to step over the frame).
-std::string CheckFrame(const Slice& image, uint64_t pos, uint64_t limit,
-                       uint32_t seed, FrameHeader* h, bool* header_ok) {
-  *header_ok = false;
+// True for a valid frame (*h decoded); else *fault says why not.
+bool CheckFrame(const Slice& image, uint64_t pos, uint64_t limit,
+                uint32_t seed, FrameHeader* h, FrameFault* fault) {
+  fault->header_ok = false;
+  fault->kind = DamageKind::kBadFrameHeader;
   if (limit - pos < kFrameHeaderSize) {
-    return "truncated frame header (" + std::to_string(limit - pos) +
-           " bytes before the end)";
+    fault->reason = "truncated frame header (" + std::to_string(limit - pos) +
+                    " bytes before the end)";
+    return false;
   }
   // The image may end before `limit` (a file shorter than its segment, see
   // ScanSegment): what lies beyond reads as zeros.
   if (pos + kFrameHeaderSize > image.size()) {
-    return FrameCheckName(FrameCheck::kZero);
+    fault->reason = FrameCheckName(FrameCheck::kZero);
+    return false;
   }
-  FrameCheck check = DecodeFrameHeader(image.data() + pos, seed, h);
-  if (check != FrameCheck::kValid) return FrameCheckName(check);
-  *header_ok = true;
+  const FrameCheck check = DecodeFrameHeader(image.data() + pos, seed, h);
+  if (check != FrameCheck::kValid) {
+    fault->reason = FrameCheckName(check);
+    return false;
+  }
   const uint64_t room = limit - pos - kFrameHeaderSize;
   if (h->stored_len > room) {
-    *header_ok = false;  // the length cannot be used to step over it
-    return "frame length " + std::to_string(h->stored_len) + " exceeds the " +
-           std::to_string(room) + " bytes left in the segment";
+    fault->reason = "frame length " + std::to_string(h->stored_len) +
+                    " exceeds the " + std::to_string(room) +
+                    " bytes left in the segment";
+    return false;  // the length cannot be used to step over it
   }
-  if (pos + kFrameHeaderSize + h->stored_len > image.size()) {
-    // The payload runs more than a whole frame past the file's end, into
-    // zeros the image does not hold.
-    return "payload checksum mismatch";
-  }
-  const char* payload = image.data() + pos + kFrameHeaderSize;
-  if (PayloadChecksum(payload, h->stored_len) != h->payload_crc) {
-    return "payload checksum mismatch";
+  fault->header_ok = true;
+  fault->kind = DamageKind::kBadPayload;
+  // A payload running more than a whole frame past the file's end, into
+  // zeros the image does not hold, cannot match its checksum.
+  if (pos + kFrameHeaderSize + h->stored_len > image.size() ||
+      PayloadChecksum(image.data() + pos + kFrameHeaderSize, h->stored_len) !=
+          h->payload_crc) {
+    fault->reason = "payload checksum mismatch";
+    return false;
   }
   switch (h->codec) {
     case Codec::kNone:
-      if (h->raw_len != h->stored_len) return "raw frame with two lengths";
+      if (h->raw_len != h->stored_len) {
+        fault->reason = "raw frame with two lengths";
+        return false;
+      }
       break;
     case Codec::kLz4:
     case Codec::kZstd:
       if (h->raw_len > kMaxDataFramePayload) {
-        return "decoded length " + std::to_string(h->raw_len) +
-               " exceeds the frame maximum";
+        fault->reason = "decoded length " + std::to_string(h->raw_len) +
+                        " exceeds the frame maximum";
+        return false;
       }
       break;
     default:
-      return "unknown codec " + std::to_string(static_cast<int>(h->codec));
+      fault->reason =
+          "unknown codec " + std::to_string(static_cast<int>(h->codec));
+      return false;
   }
-  return "";
+  return true;
+}
+
+bool IsValidFrame(const Slice& image, uint64_t pos, uint64_t limit,
+                  uint32_t seed, FrameHeader* h) {
+  FrameFault unused;
+  return CheckFrame(image, pos, limit, seed, h, &unused);
 }
 
 uint64_t WordAt(const Slice& image, uint64_t pos) {
@@ -92,51 +93,13 @@ uint64_t WordAt(const Slice& image, uint64_t pos) {
   return word;
 }
 
-// A zeroed buffer for a segment image. Anonymous memory that asks for huge
-// pages: filling 64 MiB of ordinary pages takes ~16k page faults, ~200-300
-// ms on VMs where each one traps to the hypervisor; with 2 MiB pages it
-// takes ~10 ms. (The file is read, not mapped: a media error must come
-// back as an IOError, where touching a mapping would raise SIGBUS.)
-class ScanBuffer {
- public:
-  explicit ScanBuffer(size_t n) : size_(n) {
-    void* p = n == 0 ? MAP_FAILED
-                     : ::mmap(nullptr, n, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-      fallback_.assign(n, '\0');
-      data_ = fallback_.data();
-      return;
-    }
-#ifdef MADV_HUGEPAGE
-    (void)::madvise(p, n, MADV_HUGEPAGE);  // a hint: ordinary pages also do
-#endif
-    data_ = static_cast<char*>(p);
-    mapped_ = true;
-  }
-  ~ScanBuffer() {
-    if (mapped_) ::munmap(data_, size_);
-  }
-  ScanBuffer(const ScanBuffer&) = delete;
-  ScanBuffer& operator=(const ScanBuffer&) = delete;
-
-  char* data() { return data_; }
-
- private:
-  const size_t size_;
-  char* data_ = nullptr;
-  bool mapped_ = false;
-  std::string fallback_;
-};
-
 class Scanner {
  public:
-  Scanner(Storage* storage, std::string dir, RecoveryMode mode,
+  Scanner(Storage* storage, std::string dir, DamageReporter* reporter,
           ScanResult* result, RecoveryInfo* info)
       : storage_(storage),
         dir_(std::move(dir)),
-        verdict_(DecideFor(mode)),
-        absolute_(mode == RecoveryMode::kAbsoluteConsistency),
+        reporter_(reporter),
         result_(result),
         info_(info) {}
 
@@ -156,14 +119,18 @@ class Scanner {
                            std::vector<Candidate>* active);
   // Scans one segment. `bound` is where its frames must end when it is
   // sealed; 0 means the newest segment (tail rules apply). Sets *stopped
-  // when the mode ends recovery inside it.
+  // when the reporter ends recovery inside it.
   IOStatus ScanSegment(ScannedSegment* seg, uint64_t bound, bool* stopped);
+  // The newest segment's frames stop at `pos` (for `fault`): a clean end,
+  // a torn tail, or damage (*action then says what the reporter decided).
   IOStatus ExamineTail(const ScannedSegment& seg, const Slice& image,
-                       uint64_t pos, uint32_t seed, const std::string& why,
-                       bool header_ok, const FrameHeader& h, bool* damaged);
-  // Records damage; returns it as the error unless the mode tolerates it.
-  IOStatus Report(uint64_t segment_id, uint64_t offset, uint64_t bytes,
-                  const std::string& reason);
+                       uint64_t pos, uint32_t seed, const FrameFault& fault,
+                       const FrameHeader& h, bool* damaged,
+                       DamageAction* action);
+  // Tells the reporter; returns the failure if it says kFail, else records
+  // the damage as passed and sets *action.
+  IOStatus Report(Damage damage, DamageAction* action);
+  IOStatus Failure(const Damage& damage) const;
   IOStatus CheckFiles();
   std::string SegmentPath(uint64_t id) const {
     return dir_ + "/" + SegmentFileName(id);
@@ -171,25 +138,27 @@ class Scanner {
 
   Storage* const storage_;
   const std::string dir_;
-  const Verdict verdict_;
-  const bool absolute_;
+  DamageReporter* const reporter_;
   ScanResult* const result_;
   RecoveryInfo* const info_;
   bool need_snapshot_ = false;
+  // Damage was skipped: data frames may now lie past their file's end (the
+  // skipped frames held the bytes between).
+  bool skipped_any_ = false;
 };
 
-IOStatus Scanner::Report(uint64_t segment_id, uint64_t offset, uint64_t bytes,
-                         const std::string& reason) {
-  Damage damage{segment_id, offset, bytes, reason};
-  if (verdict_ == Verdict::kFail) {
-    IOStatus s = IOStatus::Corruption(
-        "segwal log " + dir_ + ": " + damage.ToString() +
-        " (recovery mode does not tolerate damage before the tail; "
-        "kPointInTimeRecovery keeps the prefix, kSkipAnyCorruptedRecords "
-        "skips it)");
-    s.SetDataLoss(true);
-    return s;
-  }
+IOStatus Scanner::Failure(const Damage& damage) const {
+  IOStatus s = IOStatus::Corruption("segwal log " + dir_ + ": " +
+                                    damage.ToString() + " (" +
+                                    reporter_->Advice(damage) + ")");
+  s.SetDataLoss(true);
+  return s;
+}
+
+IOStatus Scanner::Report(Damage damage, DamageAction* action) {
+  *action = reporter_->OnDamage(damage);
+  if (*action == DamageAction::kFail) return Failure(damage);
+  if (*action == DamageAction::kSkip) skipped_any_ = true;
   info_->damages.push_back(std::move(damage));
   return IOStatus::OK();
 }
@@ -200,15 +169,18 @@ IOStatus Scanner::LoadCandidates(std::vector<Candidate>* candidates) {
   if (!s.ok()) return s;
   for (const std::string& name : names) {
     uint64_t id = 0;
-    if (ParseSegmentFileName(name, &id)) {
-      Candidate c;
-      c.id = id;
-      candidates->push_back(std::move(c));
-    } else if (ParseFreeSegmentFileName(name, &id)) {
-      result_->free_segments.push_back(id);
-    } else if (!ParseIdWithSuffix(name, std::string(".seg") + kQuarantineSuffix,
-                                  &id)) {
-      continue;
+    switch (ClassifyLogFile(name, &id)) {
+      case LogFileKind::kSegment: {
+        Candidate c;
+        c.id = id;
+        candidates->push_back(std::move(c));
+        break;
+      }
+      case LogFileKind::kFreeSegment:
+        result_->free_segments.push_back(id);
+        break;
+      case LogFileKind::kQuarantined: break;
+      default: continue;
     }
     result_->max_segment_id = std::max(result_->max_segment_id, id);
   }
@@ -254,6 +226,10 @@ IOStatus Scanner::ClassifyHeaders(std::vector<Candidate>* candidates,
            c.check == HeaderCheck::kTooShort ||
            (c.check == HeaderCheck::kValid && c.header.segment_id < c.id);
   };
+  const auto header_damage = [](const Candidate& c, std::string reason) {
+    return Damage{DamageKind::kSegmentHeader, c.id, 0, 0, std::move(reason)};
+  };
+  DamageAction action = DamageAction::kSkip;
   size_t newest = candidates->size();
   for (size_t i = 0; i < candidates->size(); ++i) {
     if (is_active((*candidates)[i])) newest = i;
@@ -264,9 +240,9 @@ IOStatus Scanner::ClassifyHeaders(std::vector<Candidate>* candidates,
         result_->unused_segments.push_back(c.id);
         continue;
       }
-      IOStatus s = Report(c.id, 0, 0,
-                          std::string("segment header: ") +
-                              HeaderCheckName(c.check));
+      IOStatus s = Report(header_damage(c, std::string("segment header: ") +
+                                               HeaderCheckName(c.check)),
+                          &action);
       if (!s.ok()) return s;
       result_->quarantine.push_back(c.id);
     }
@@ -289,42 +265,44 @@ IOStatus Scanner::ClassifyHeaders(std::vector<Candidate>* candidates,
       result_->unused_segments.push_back(c.id);
       continue;
     }
-    std::string problem;
+    Damage damage;
     if (!is_active(c)) {
-      problem = c.check == HeaderCheck::kValid
-                    ? "segment header names segment " +
-                          std::to_string(c.header.segment_id)
-                    : std::string("segment header: ") +
-                          HeaderCheckName(c.check);
-      if (c.check == HeaderCheck::kZero) {
-        problem = "segment header never written, yet later segments exist";
-      }
+      damage = header_damage(
+          c, c.check == HeaderCheck::kZero
+                 ? "segment header never written, yet later segments exist"
+             : c.check == HeaderCheck::kValid
+                 ? "segment header names segment " +
+                       std::to_string(c.header.segment_id)
+                 : std::string("segment header: ") + HeaderCheckName(c.check));
     } else if (c.header.log_uid != result_->log_uid) {
-      problem = "segment belongs to another log (uid " +
-                std::to_string(c.header.log_uid) + ", this log " +
-                std::to_string(result_->log_uid) + ")";
+      damage = Damage{DamageKind::kForeignSegment, c.id, 0, 0,
+                      "segment belongs to another log (uid " +
+                          std::to_string(c.header.log_uid) + ", this log " +
+                          std::to_string(result_->log_uid) + ")"};
     } else if (c.header.segment_size < kMinSegmentSize ||
                c.header.segment_size > kMaxSegmentSize) {
-      problem = "segment header has an impossible size " +
-                std::to_string(c.header.segment_size);
+      damage = header_damage(c, "segment header has an impossible size " +
+                                    std::to_string(c.header.segment_size));
     }
-    if (problem.empty()) {
+    if (damage.reason.empty()) {
       if (!active->empty()) {
         const Candidate& prev = active->back();
         c.chained = c.header.prev_segment_id == prev.id;
         if (!c.chained) {
-          std::string why =
-              c.header.prev_segment_id > prev.id
-                  ? "segment " + std::to_string(c.header.prev_segment_id) +
-                        " is missing (named as predecessor by segment " +
-                        std::to_string(c.id) + ")"
-                  : "segment header names predecessor " +
-                        std::to_string(c.header.prev_segment_id) +
-                        " but segment " + std::to_string(prev.id) +
-                        " precedes it";
-          IOStatus s = Report(c.id, 0, 0, why);
+          const bool missing = c.header.prev_segment_id > prev.id;
+          Damage broken{
+              missing ? DamageKind::kMissingSegment : DamageKind::kBrokenChain,
+              c.id, 0, 0,
+              missing ? "segment " + std::to_string(c.header.prev_segment_id) +
+                            " is missing (named as predecessor by segment " +
+                            std::to_string(c.id) + ")"
+                      : "segment header names predecessor " +
+                            std::to_string(c.header.prev_segment_id) +
+                            " but segment " + std::to_string(prev.id) +
+                            " precedes it"};
+          IOStatus s = Report(std::move(broken), &action);
           if (!s.ok()) return s;
-          if (verdict_ == Verdict::kStop) {
+          if (action == DamageAction::kStop) {
             stopped = true;
             result_->quarantine.push_back(c.id);
             continue;
@@ -334,10 +312,10 @@ IOStatus Scanner::ClassifyHeaders(std::vector<Candidate>* candidates,
       active->push_back(c);
       continue;
     }
-    IOStatus s = Report(c.id, 0, 0, problem);
+    IOStatus s = Report(std::move(damage), &action);
     if (!s.ok()) return s;
     result_->quarantine.push_back(c.id);
-    if (verdict_ == Verdict::kStop) stopped = true;
+    if (action == DamageAction::kStop) stopped = true;
   }
   return IOStatus::OK();
 }
@@ -348,12 +326,14 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   const uint64_t size = seg->header.segment_size;
   const uint64_t limit = sealed ? bound : size;
   const uint32_t seed = SegmentSeed(seg->header.log_uid, seg->id);
+  DamageAction action = DamageAction::kSkip;
   if (sealed && (bound < kSegmentHeaderBlock || bound > size)) {
-    IOStatus s = Report(seg->id, 0, 0,
-                        "sealed end " + std::to_string(bound) +
-                            " lies outside the segment");
+    IOStatus s = Report(Damage{DamageKind::kBadSealedEnd, seg->id, 0, 0,
+                               "sealed end " + std::to_string(bound) +
+                                   " lies outside the segment"},
+                        &action);
     if (!s.ok()) return s;
-    *stopped = verdict_ == Verdict::kStop;
+    *stopped = action == DamageAction::kStop;
     seg->end = kSegmentHeaderBlock;
     return IOStatus::OK();
   }
@@ -379,31 +359,37 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   uint64_t pos = kSegmentHeaderBlock;
   while (pos < limit) {
     FrameHeader h;
-    bool header_ok = false;
-    std::string why = CheckFrame(image, pos, limit, seed, &h, &header_ok);
-    if (why.empty() && need_snapshot_ &&
+    FrameFault fault;
+    bool valid = CheckFrame(image, pos, limit, seed, &h, &fault);
+    if (valid && need_snapshot_ &&
         h.type != static_cast<uint8_t>(FrameType::kSnapshot)) {
-      why = "frames precede the first file-table snapshot: the start of the "
-            "log is missing";
+      valid = false;
+      fault = FrameFault{DamageKind::kMissingSnapshot,
+                         "frames precede the first file-table snapshot: the "
+                         "start of the log is missing",
+                         true};
     }
-    if (why.empty() && verdict_ == Verdict::kSkip && IsDataFrame(h.type)) {
+    if (valid && skipped_any_ && IsDataFrame(h.type)) {
       // A skipped frame of this file left a gap before this one: the file
-      // lacks those bytes (CheckFiles zero-fills them) but keeps this one.
+      // lacks those bytes (CheckFiles reports them) but keeps this one.
       const LogicalFile* file = result_->table.FindById(h.file_id);
       if (file != nullptr && h.offset > file->size &&
           h.offset <= kMaxLogicalFileSize - h.raw_len) {
         result_->table.Grow(h.file_id, h.offset);
       }
     }
-    if (why.empty()) {
+    if (valid) {
       FrameLocation at = where;
       at.frame_offset = static_cast<uint32_t>(pos);
       s = result_->table.Apply(
           h, Slice(image.data() + pos + kFrameHeaderSize, h.stored_len), at);
       if (!s.ok() && s.IsNotSupported()) return s;
-      if (!s.ok()) why = s.ToString();
+      if (!s.ok()) {
+        valid = false;
+        fault = FrameFault{DamageKind::kRejectedFrame, s.ToString(), true};
+      }
     }
-    if (why.empty()) {
+    if (valid) {
       if (h.type == static_cast<uint8_t>(FrameType::kSnapshot)) {
         need_snapshot_ = false;
       }
@@ -414,31 +400,29 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
     }
     if (!sealed) {
       bool damaged = false;
-      s = ExamineTail(*seg, image, pos, seed, why, header_ok, h, &damaged);
+      s = ExamineTail(*seg, image, pos, seed, fault, h, &damaged, &action);
       if (!s.ok()) return s;
       if (!damaged) break;  // a torn or clean tail: the log ends here
     } else {
-      s = Report(seg->id, pos, limit - pos, why);
+      s = Report(Damage{fault.kind, seg->id, pos, limit - pos, fault.reason},
+                 &action);
       if (!s.ok()) return s;
     }
-    if (verdict_ == Verdict::kStop) {
+    if (action == DamageAction::kStop) {
       *stopped = true;
       break;
     }
-    // kSkip: step over the frame if its length is trustworthy, else look
+    // Skipped: step over the frame if its length is trustworthy, else look
     // for the next frame that checks out.
-    uint64_t next = header_ok ? pos + FrameFootprint(h.stored_len)
-                              : pos + kFrameAlignment;
+    uint64_t next = fault.header_ok ? pos + FrameFootprint(h.stored_len)
+                                    : pos + kFrameAlignment;
     while (next + kFrameHeaderSize <= limit) {
       if (next + kFrameHeaderSize > image.size()) {
         next = limit;  // only zeros beyond the image: no frame there
         break;
       }
       FrameHeader probe;
-      bool probe_ok = false;
-      if (CheckFrame(image, next, limit, seed, &probe, &probe_ok).empty()) {
-        break;
-      }
+      if (IsValidFrame(image, next, limit, seed, &probe)) break;
       next += kFrameAlignment;
     }
     pos = std::min(next, limit);
@@ -447,14 +431,13 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   return IOStatus::OK();
 }
 
-// The newest segment's frames stop at `pos`. It is a torn tail unless a
-// later frame that checks out records that `pos` had already been durable
-// when it was written: then durable bytes were damaged.
-IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
-                              const Slice& image, uint64_t pos,
-                              uint32_t seed, const std::string& why,
-                              bool header_ok, const FrameHeader& h,
-                              bool* damaged) {
+// It is a torn tail unless a later frame that checks out records that
+// `pos` had already been durable when it was written: then durable bytes
+// were damaged.
+IOStatus Scanner::ExamineTail(const ScannedSegment& seg, const Slice& image,
+                              uint64_t pos, uint32_t seed,
+                              const FrameFault& fault, const FrameHeader& h,
+                              bool* damaged, DamageAction* action) {
   const uint64_t limit = image.size();
   uint64_t probe = pos + kFrameAlignment;
   while (probe + kFrameHeaderSize <= limit) {
@@ -464,41 +447,41 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
       while (q + sizeof(uint64_t) <= limit && WordAt(image, q) == 0) {
         q += kFrameAlignment;
       }
-      uint64_t jump = q >= kFrameHeaderSize ? q - (kFrameHeaderSize - 8) : 0;
+      const uint64_t jump =
+          q >= kFrameHeaderSize ? q - (kFrameHeaderSize - 8) : 0;
       if (jump > probe) {
         probe = jump;
         continue;
       }
     }
     FrameHeader later;
-    bool later_ok = false;
-    if (CheckFrame(image, probe, limit, seed, &later, &later_ok).empty()) {
+    if (IsValidFrame(image, probe, limit, seed, &later)) {
       if (later.durable_mark > pos) {
         *damaged = true;
-        return Report(seg.id, pos, later.durable_mark - pos,
-                      why + " inside the durable part of the segment (the "
-                            "frame at offset " + std::to_string(probe) +
-                            " was written after offset " +
-                            std::to_string(later.durable_mark) +
-                            " was durable)");
+        return Report(
+            Damage{DamageKind::kDamagedDurable, seg.id, pos,
+                   later.durable_mark - pos,
+                   fault.reason +
+                       " inside the durable part of the segment (the frame "
+                       "at offset " +
+                       std::to_string(probe) + " was written after offset " +
+                       std::to_string(later.durable_mark) + " was durable)"},
+            action);
       }
       probe += FrameFootprint(later.stored_len);
       continue;
     }
     probe += kFrameAlignment;
   }
-  if (header_ok) {
+  if (fault.header_ok) {
     // One of our own frames, cut short or with a damaged payload.
     const uint64_t torn = std::min<uint64_t>(FrameFootprint(h.stored_len),
                                              seg.header.segment_size - pos);
-    if (absolute_) {
+    const Damage tail{DamageKind::kTornTail, seg.id, pos, torn,
+                      "torn frame at the tail (" + fault.reason + ")"};
+    if (!reporter_->CutTornTail(tail)) {
       *damaged = true;
-      IOStatus s = IOStatus::Corruption(
-          "segwal log " + dir_ + ": segment " + std::to_string(seg.id) +
-          " offset " + std::to_string(pos) + ": torn frame at the tail (" +
-          why + "); kAbsoluteConsistency does not cut it");
-      s.SetDataLoss(true);
-      return s;
+      return Failure(tail);
     }
     info_->torn_tail = true;
     info_->bytes_cut += torn;
@@ -507,28 +490,29 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg,
 }
 
 // A logical file whose bytes are not all covered lost the frames that held
-// them: a missing segment, or frames skipped as damaged. Point-in-time
-// recovery cuts the file there; skipping fills zeros.
+// them: a missing segment, or frames skipped as damaged. A reporter that
+// stops cuts the file there; one that skips gets zeros.
 //
 // Zero-filling writes the zeros as frames, so it is bounded: at most as many
 // bytes as recovery scanned (raw frames hold no more than they occupy) and
 // at most kMaxZeroFill. A larger hole (a damaged size, a highly compressed
-// frame, whole segments missing) is cut like point-in-time recovery does.
+// frame, whole segments missing) is cut as a reporter that stops would.
 IOStatus Scanner::CheckFiles() {
   constexpr uint64_t kMaxZeroFill = 64ull << 20;
   uint64_t fill_budget = std::min(info_->bytes_scanned, kMaxZeroFill);
   uint64_t id, start, end;
   while (result_->table.FindHole(&id, &start, &end)) {
     const LogicalFile* file = result_->table.FindById(id);
-    IOStatus s = Report(0, 0, end - start,
-                        "logical file " + file->name + " lacks bytes [" +
-                            std::to_string(start) + ", " +
-                            std::to_string(end) +
-                            ") (the frames that held them are missing or "
-                            "damaged)");
+    DamageAction action = DamageAction::kStop;
+    IOStatus s = Report(
+        Damage{DamageKind::kMissingBytes, 0, 0, end - start,
+               "logical file " + file->name + " lacks bytes [" +
+                   std::to_string(start) + ", " + std::to_string(end) +
+                   ") (the frames that held them are missing or damaged)"},
+        &action);
     if (!s.ok()) return s;
     const bool zero_fill =
-        verdict_ == Verdict::kSkip && end - start <= fill_budget;
+        action == DamageAction::kSkip && end - start <= fill_budget;
     if (zero_fill) fill_budget -= end - start;
     result_->repairs.push_back({id, start, end, zero_fill});
     if (zero_fill) {
@@ -552,7 +536,8 @@ IOStatus Scanner::Run() {
   if (s.ok()) s = ClassifyHeaders(&candidates, &active);
   if (!s.ok()) return s;
 
-  need_snapshot_ = !active.empty() && active.front().header.prev_segment_id != 0;
+  need_snapshot_ =
+      !active.empty() && active.front().header.prev_segment_id != 0;
   for (size_t i = 0; i < active.size(); ++i) {
     ScannedSegment seg;
     seg.id = active[i].id;
@@ -584,18 +569,16 @@ IOStatus Scanner::Run() {
 
 }  // namespace
 
-std::string FreeSegmentFileName(uint64_t segment_id) {
-  std::string name = SegmentFileName(segment_id);
-  return name.substr(0, name.size() - 4) + kFreeSuffix;
-}
-
-bool ParseFreeSegmentFileName(const std::string& name, uint64_t* segment_id) {
-  return ParseIdWithSuffix(name, kFreeSuffix, segment_id);
+IOStatus ScanLog(Storage* storage, const std::string& dir,
+                 DamageReporter* reporter, ScanResult* result,
+                 RecoveryInfo* info) {
+  return Scanner(storage, dir, reporter, result, info).Run();
 }
 
 IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
                  ScanResult* result, RecoveryInfo* info) {
-  return Scanner(storage, dir, mode, result, info).Run();
+  RecoveryModePolicy policy(mode);
+  return ScanLog(storage, dir, &policy, result, info);
 }
 
 }  // namespace segwal

@@ -1,9 +1,12 @@
 // The recovery scan: reads every segment of a log directory, verifies every
-// frame in order, rebuilds the file table and decides, by the recovery mode,
-// what each piece of damage means. It only reads; Log::Open carries out what
-// the scan decided (cutting the tail durably, quarantining, repairing).
+// frame in order and rebuilds the file table. It only reads and detects:
+// each piece of damage goes to a DamageReporter, which decides whether the
+// scan fails, stops or skips it (env/recovery/damage.h). What the scan
+// decided to change (a torn tail cut durably, segments set aside, repairs)
+// is returned in ScanResult for the engine to carry out at its first
+// change (env/engine/recovery_apply.h).
 //
-// Damage is told apart from a torn tail by the durable marks frames carry:
+// A torn tail is told apart from damage by the durable marks frames carry:
 // damage at offset X of the newest segment is a torn tail only if no later
 // valid frame records that X had already been durable.
 #pragma once
@@ -12,9 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "env/engine/file_table.h"
-#include "env/engine/log_options.h"
+#include "env/format/format.h"
+#include "env/recovery/damage.h"
+#include "env/recovery/recovery_mode.h"
 #include "env/storage/storage.h"
+#include "env/table/file_table.h"
 
 namespace segwal {
 
@@ -25,7 +30,7 @@ struct ScannedSegment {
   uint64_t end = 0;  // just past the last frame recovery kept
 };
 
-// A change recovery made to a logical file, which Log::Open persists.
+// A change recovery made to a logical file, which the engine persists.
 struct Repair {
   uint64_t file_id = 0;
   uint64_t start = 0;
@@ -44,14 +49,17 @@ struct ScanResult {
   std::vector<Repair> repairs;
 };
 
-// Scans the log in `dir`. Fails with the damage (segment, offset, reason)
-// when the mode does not tolerate it, NotSupported for a format version this
-// build cannot read, and an IOError when reading fails.
+// Scans the log in `dir`, telling `reporter` of every piece of damage.
+// Fails with the damage (segment, offset, reason, and the reporter's
+// advice) when the reporter says kFail, NotSupported for a format version
+// this build cannot read, and an IOError when reading fails. Damage the
+// reporter lets pass is listed in info->damages.
+IOStatus ScanLog(Storage* storage, const std::string& dir,
+                 DamageReporter* reporter, ScanResult* result,
+                 RecoveryInfo* info);
+
+// The same with the policy of a recovery mode.
 IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
                  ScanResult* result, RecoveryInfo* info);
-
-// Free (reclaimed) segment files: "<20-digit id>.free".
-std::string FreeSegmentFileName(uint64_t segment_id);
-bool ParseFreeSegmentFileName(const std::string& name, uint64_t* segment_id);
 
 }  // namespace segwal

@@ -1,0 +1,109 @@
+#include "env/engine/reader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "env/format/codec.h"
+
+namespace segwal {
+namespace {
+
+constexpr size_t kReadWindow = 256 * 1024;
+constexpr int kReadAttempts = 8;
+
+}  // namespace
+
+Reader::Reader(std::string dir, Catalog* catalog)
+    : dir_(std::move(dir)), catalog_(catalog) {}
+
+IOStatus Reader::ReadFramePayload(const Extent& extent, const Segment& segment,
+                                  uint64_t valid_end, ReadCache* cache,
+                                  const std::string& file_name) {
+  if (cache->frame_segment == segment.id &&
+      cache->frame_offset == extent.frame_offset && cache->has_frame) {
+    return IOStatus::OK();
+  }
+  const uint64_t start = extent.frame_offset;
+  const uint64_t need = kFrameHeaderSize + extent.stored_len;
+  const auto where = [&] {
+    return "segwal log " + dir_ + ": file " + file_name + ", segment " +
+           std::to_string(segment.id) + " offset " + std::to_string(start);
+  };
+  if (start + need > valid_end) {
+    return IOStatus::Corruption(where() + ": frame lies past the segment end");
+  }
+  const bool cached = cache->segment_id == segment.id &&
+                      start >= cache->window_start &&
+                      start + need <= cache->window_start + cache->window.size();
+  if (!cached) {
+    const uint64_t len = std::max<uint64_t>(
+        need, std::min<uint64_t>(kReadWindow, valid_end - start));
+    cache->window.resize(len);
+    cache->has_frame = false;
+    size_t got = 0;
+    IOStatus s = segment.file->Read(start, len, &cache->window[0], &got);
+    if (!s.ok()) return s;
+    if (got < need) {
+      return IOStatus::Corruption(where() + ": segment file is truncated");
+    }
+    cache->window.resize(got);
+    cache->segment_id = segment.id;
+    cache->window_start = start;
+  }
+  const char* payload =
+      cache->window.data() + (start - cache->window_start) + kFrameHeaderSize;
+  if (PayloadChecksum(payload, extent.stored_len) != extent.payload_crc) {
+    IOStatus s = IOStatus::Corruption(where() + ": payload checksum mismatch");
+    s.SetDataLoss(true);
+    return s;
+  }
+  cache->decoded.resize(extent.raw_len);
+  IOStatus s = DecompressPayload(extent.codec,
+                                 Slice(payload, extent.stored_len),
+                                 &cache->decoded[0], extent.raw_len);
+  if (!s.ok()) return IOStatus::Corruption(where() + ": " + s.ToString());
+  cache->frame_segment = segment.id;
+  cache->frame_offset = extent.frame_offset;
+  cache->has_frame = true;
+  return IOStatus::OK();
+}
+
+IOStatus Reader::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
+                      size_t* read, ReadCache* cache) {
+  std::vector<ReadPiece> pieces;
+  std::string file_name;
+  *read = 0;
+  IOStatus s;
+  for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
+    uint64_t epoch = 0;
+    s = catalog_->ResolveRead(id, offset, n, &pieces, &file_name, &epoch);
+    if (!s.ok()) return s;
+    size_t done = 0;
+    for (const ReadPiece& piece : pieces) {
+      if (piece.extent.hole) {
+        std::memset(scratch + done, 0, piece.len);
+      } else {
+        s = ReadFramePayload(piece.extent, *piece.segment, piece.valid_end,
+                             cache, file_name);
+        if (!s.ok()) break;
+        std::memcpy(scratch + done,
+                    cache->decoded.data() + piece.extent.skip +
+                        piece.skip_into,
+                    piece.len);
+      }
+      done += piece.len;
+    }
+    if (s.ok()) {
+      *read = done;
+      return s;
+    }
+    // The cached window may hold the recycled file's new bytes.
+    cache->segment_id = 0;
+    cache->has_frame = false;
+    if (catalog_->reclaim_epoch() == epoch) return s;
+  }
+  return s;
+}
+
+}  // namespace segwal

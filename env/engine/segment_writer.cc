@@ -1,0 +1,363 @@
+#include "env/engine/segment_writer.h"
+
+#include <algorithm>
+
+#include "env/format/format.h"
+
+namespace segwal {
+namespace {
+
+// Unsynced frames in the head past which their writeback is started.
+constexpr uint64_t kWritebackChunkBytes = 1 << 20;
+// LSNs and extents hold segment offsets in 32 bits: frames end before 4 GiB
+// even in a 4 GiB segment.
+constexpr uint64_t kMaxFrameEnd = (1ull << 32) - kFrameAlignment;
+
+FrameHeader MakeFrame(FrameType type, uint64_t file_id, uint64_t offset) {
+  FrameHeader h;
+  h.type = static_cast<uint8_t>(type);
+  h.file_id = file_id;
+  h.offset = offset;
+  return h;
+}
+
+// Appends one encoded frame (header, payload, zero padding) to *out.
+// Completes *header (lengths, payload checksum) as it is written.
+void EncodeFrame(FrameHeader* header, const Slice& payload, uint32_t seed,
+                 std::string* out) {
+  header->stored_len = static_cast<uint32_t>(payload.size());
+  if (header->codec == Codec::kNone) header->raw_len = header->stored_len;
+  header->payload_crc = PayloadChecksum(payload.data(), payload.size());
+  const size_t start = out->size();
+  out->resize(start + kFrameHeaderSize);
+  EncodeFrameHeader(*header, seed, &(*out)[start]);
+  out->append(payload.data(), payload.size());
+  out->resize(start + FrameFootprint(header->stored_len), '\0');
+}
+
+uint64_t Capacity(const Segment& segment) {
+  return std::min(segment.size, kMaxFrameEnd);
+}
+
+}  // namespace
+
+SegmentWriter::SegmentWriter(const LogContext& context, Catalog* catalog,
+                             SegmentPreparer* preparer,
+                             const PayloadEncoder* encoder, StickyError* error,
+                             std::function<void()> on_rotate)
+    : context_(context),
+      catalog_(catalog),
+      preparer_(preparer),
+      encoder_(encoder),
+      error_(error),
+      on_rotate_(std::move(on_rotate)) {}
+
+void SegmentWriter::AdoptHead(std::shared_ptr<Segment> head) {
+  std::lock_guard<std::mutex> guard(mu_);
+  head_ = std::move(head);
+}
+
+IOStatus SegmentWriter::StartNewSegment() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    std::shared_ptr<Segment> next = preparer_->TakePrepared();
+    if (next != nullptr) return StartSegmentLocked(std::move(next));
+    lock.unlock();
+    IOStatus s = preparer_->PrepareOrWait();
+    lock.lock();
+    if (!s.ok()) return s;
+  }
+}
+
+uint64_t SegmentWriter::head_id() {
+  std::lock_guard<std::mutex> guard(mu_);
+  return head_ != nullptr ? head_->id : 0;
+}
+
+// ---- Frames -------------------------------------------------------------
+
+uint64_t SegmentWriter::HeadDurableOffsetLocked() const {
+  const uint64_t durable = durable_lsn();
+  return LsnSegment(durable) == head_->id ? LsnOffset(durable) : 0;
+}
+
+// The preparer is asked for the next segment once the head is half full,
+// not as soon as the head starts: zero-filling a new segment writes a whole
+// segment, and right after a rotation (or the first change after Open) that
+// burst would delay the first fdatasyncs of every writer. Half a segment
+// leaves ample time, and a rotation that finds nothing prepared prepares
+// inline.
+bool SegmentWriter::HeadHalfFullLocked() const {
+  return head_ != nullptr && head_->end.load(std::memory_order_relaxed) >=
+                                 head_->size / 2;
+}
+
+// With few or no syncs (sync=0, sync_mode interval) the head's frames would
+// stay dirty in the page cache until the fdatasync that seals the segment
+// at rotation, which then writes up to a whole segment while the writer
+// that filled it waits. Starting the writeback of every
+// kWritebackChunkBytes of unsynced frames leaves that fdatasync little to
+// do. Syncing writers never get here: their frames are durable.
+void SegmentWriter::MaybeStartWritebackLocked() {
+  const uint64_t end = head_->end.load(std::memory_order_relaxed);
+  const uint64_t from =
+      std::max(head_->writeback_end, HeadDurableOffsetLocked());
+  if (end < from + kWritebackChunkBytes) return;
+  head_->file->StartWriteback(from, end - from);
+  head_->writeback_end = end;
+  ++stats_.writeback_starts;
+}
+
+IOStatus SegmentWriter::WriteFrameLocked(FrameHeader header,
+                                         const Slice& payload) {
+  header.durable_mark = static_cast<uint32_t>(HeadDurableOffsetLocked());
+  frame_buffer_.clear();
+  EncodeFrame(&header, payload, head_->seed, &frame_buffer_);
+  const uint64_t offset = head_->end.load(std::memory_order_relaxed);
+  IOStatus s = head_->file->Write(offset, frame_buffer_.data(),
+                                  frame_buffer_.size());
+  if (!s.ok()) return error_->Set(s);
+  const bool was_half_full = HeadHalfFullLocked();
+  const uint64_t end = offset + frame_buffer_.size();
+  head_->end.store(end, std::memory_order_release);
+  const uint64_t lsn = MakeLsn(head_->id, end);
+  s = catalog_->Apply(header, payload,
+                      FrameLocation{head_->id, static_cast<uint32_t>(offset),
+                                    context_.clock->NowUnixSeconds()},
+                      lsn);
+  if (!s.ok()) {
+    // The frame is in the log but the table refused it: replay would too.
+    return error_->Set(
+        IOStatus::IOError("segwal internal error: " + s.ToString()));
+  }
+  written_lsn_.store(lsn, std::memory_order_release);
+  if (!was_half_full && HeadHalfFullLocked()) preparer_->RequestAhead();
+  MaybeStartWritebackLocked();
+  ++stats_.frames_written;
+  stats_.frame_bytes_written += frame_buffer_.size();
+  frame_bytes_written_.store(stats_.frame_bytes_written,
+                             std::memory_order_relaxed);
+  return IOStatus::OK();
+}
+
+IOStatus SegmentWriter::EnsureRoomMayUnlock(std::unique_lock<std::mutex>& lock,
+                                            uint64_t footprint) {
+  while (error_->ok() &&
+         head_->end.load(std::memory_order_relaxed) + footprint >
+             Capacity(*head_)) {
+    std::shared_ptr<Segment> next = preparer_->TakePrepared();
+    if (next == nullptr) {
+      lock.unlock();
+      IOStatus s = preparer_->PrepareOrWait();
+      lock.lock();
+      if (!s.ok()) return s;  // nothing was written: not sticky
+      continue;
+    }
+    IOStatus s = RotateLocked(std::move(next));
+    if (!s.ok()) return s;
+  }
+  return error_->Get();
+}
+
+IOStatus SegmentWriter::RotateLocked(std::shared_ptr<Segment> next) {
+  IOStatus s = head_->syncs.Sync(head_->file.get());
+  ++stats_.batch_count;
+  if (!s.ok()) return error_->Set(s);
+  durable_lsn_.store(written_lsn(), std::memory_order_release);
+  s = StartSegmentLocked(std::move(next));
+  if (!s.ok()) return s;
+  ++stats_.rotations;
+  on_rotate_();
+  return IOStatus::OK();
+}
+
+IOStatus SegmentWriter::StartSegmentLocked(std::shared_ptr<Segment> next) {
+  SegmentHeader header;
+  header.segment_id = next->id;
+  header.log_uid = context_.log_uid;
+  header.segment_size = next->size;
+  header.prev_segment_id = head_ != nullptr ? head_->id : 0;
+  header.prev_segment_end =
+      head_ != nullptr ? head_->end.load(std::memory_order_relaxed) : 0;
+  header.created_unix_time = context_.clock->NowUnixSeconds();
+  std::string block(kSegmentHeaderBlock, '\0');
+  EncodeSegmentHeader(header, &block[0]);
+  const std::string snapshot = catalog_->EncodeSnapshot();
+  if (kSegmentHeaderBlock + FrameFootprint(static_cast<uint32_t>(
+                                snapshot.size())) > next->size / 2) {
+    return IOStatus::InvalidArgument(
+        "segwal log " + context_.dir + ": the file table (" +
+        std::to_string(snapshot.size()) +
+        " bytes) does not fit half a segment: raise segment_size");
+  }
+  FrameHeader h = MakeFrame(FrameType::kSnapshot, 0, 0);
+  h.durable_mark = static_cast<uint32_t>(kSegmentHeaderBlock);
+  EncodeFrame(&h, snapshot, next->seed, &block);
+  IOStatus s = next->file->Write(0, block.data(), block.size());
+  if (s.ok()) s = next->file->Sync();
+  if (!s.ok()) return error_->Set(s);
+  next->end.store(block.size(), std::memory_order_release);
+  ++(next->recycled ? stats_.segments_recycled : stats_.segments_created);
+  if (next->zero_filled) ++stats_.segments_zero_filled;
+  catalog_->AddSegment(next);
+  head_ = std::move(next);
+  const uint64_t lsn = MakeLsn(head_->id, block.size());
+  written_lsn_.store(lsn, std::memory_order_release);
+  durable_lsn_.store(lsn, std::memory_order_release);
+  return IOStatus::OK();
+}
+
+IOStatus SegmentWriter::Write(uint64_t footprint,
+                              const FrameDecision& decide) {
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s = EnsureRoomMayUnlock(lock, footprint);
+  if (!s.ok()) return s;
+  FrameHeader frame;
+  Slice payload;
+  bool write = false;
+  s = decide(&frame, &payload, &write);
+  if (!s.ok() || !write) return s;
+  return WriteFrameLocked(frame, payload);
+}
+
+// ---- Data ---------------------------------------------------------------
+
+IOStatus SegmentWriter::WriteDataMayUnlock(
+    std::unique_lock<std::mutex>& lock, uint64_t id, uint64_t offset,
+    const std::vector<EncodedChunk>& chunks) {
+  for (const EncodedChunk& chunk : chunks) {
+    IOStatus s = EnsureRoomMayUnlock(
+        lock, FrameFootprint(static_cast<uint32_t>(chunk.stored().size())));
+    if (!s.ok()) return s;
+    uint64_t size = 0;
+    s = catalog_->WritableSize(id, &size);
+    if (!s.ok()) return s;
+    if (offset > size) {
+      return IOStatus::InvalidArgument(
+          "segwal: write at offset " + std::to_string(offset) +
+          " beyond the end (" + std::to_string(size) + ") of " +
+          catalog_->NameOf(id));
+    }
+    FrameHeader h = MakeFrame(FrameType::kData, id, offset);
+    h.codec = chunk.codec;
+    h.raw_len = chunk.raw_len();
+    s = WriteFrameLocked(h, chunk.stored());
+    if (!s.ok()) return s;
+    offset += chunk.raw_len();
+  }
+  return IOStatus::OK();
+}
+
+void SegmentWriter::RecordWriteLocked(const WriteStats& write) {
+  ++stats_.write_request_count;
+  stats_.write_bytes += write.bytes;
+  if (write.timed) {
+    const uint64_t took = context_.clock->NowMicros() - write.start_us;
+    stats_.write_max_us = std::max(stats_.write_max_us, took);
+    stats_.append_latency_us.Record(took);
+  }
+}
+
+IOStatus SegmentWriter::Append(uint64_t id,
+                               const std::vector<EncodedChunk>& chunks,
+                               const WriteStats& stats) {
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s = error_->Get();
+  // Chunks go one after another from where the file ends now (one writer
+  // per file).
+  uint64_t offset = 0;
+  if (s.ok()) s = catalog_->WritableSize(id, &offset);
+  if (!s.ok()) return s;
+  s = WriteDataMayUnlock(lock, id, offset, chunks);
+  RecordWriteLocked(stats);
+  return s;
+}
+
+IOStatus SegmentWriter::WriteAt(uint64_t id, uint64_t offset,
+                                const std::vector<EncodedChunk>& chunks,
+                                const WriteStats& stats) {
+  std::unique_lock<std::mutex> lock(mu_);
+  IOStatus s = WriteDataMayUnlock(lock, id, offset, chunks);
+  RecordWriteLocked(stats);
+  return s;
+}
+
+IOStatus SegmentWriter::WriteZeros(uint64_t id, uint64_t start,
+                                   uint64_t end) {
+  const std::string zeros(
+      std::min<uint64_t>(end - start, encoder_->max_frame_payload()), '\0');
+  IOStatus s;
+  for (uint64_t pos = start; s.ok() && pos < end; pos += zeros.size()) {
+    const size_t n =
+        static_cast<size_t>(std::min<uint64_t>(end - pos, zeros.size()));
+    const std::vector<EncodedChunk> chunks =
+        encoder_->Encode(Slice(zeros.data(), n));
+    std::unique_lock<std::mutex> lock(mu_);
+    s = WriteDataMayUnlock(lock, id, pos, chunks);
+  }
+  return s;
+}
+
+IOStatus SegmentWriter::Truncate(uint64_t id, uint64_t size) {
+  uint64_t grow_from = 0;
+  IOStatus s = Write(FrameFootprint(0), [&](FrameHeader* frame, Slice*,
+                                            bool* write) {
+    uint64_t now = 0;
+    IOStatus found = catalog_->WritableSize(id, &now);
+    if (!found.ok()) return found;
+    // Growth is written as zeros: bytes no frame holds would be lost once
+    // the segment of a truncate frame is reclaimed (snapshots carry sizes,
+    // not extents).
+    grow_from = now;
+    *write = size < now;
+    *frame = MakeFrame(FrameType::kTruncate, id, size);
+    return IOStatus::OK();
+  });
+  if (!s.ok() || size <= grow_from) return s;
+  return WriteZeros(id, grow_from, size);
+}
+
+// ---- Durability -----------------------------------------------------------
+
+IOStatus SegmentWriter::SyncHead(uint64_t* upto, uint64_t* took_us) {
+  std::shared_ptr<Segment> head;
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    head = head_;
+    *upto = written_lsn();
+  }
+  const uint64_t started = context_.clock->NowMicros();
+  // Through the segment's SerialSync: a success here cannot follow or
+  // overlap a failed fdatasync of the file (a rotation's, or another
+  // caller's in mode always), which the kernel reports only once.
+  IOStatus s = head->syncs.Sync(head->file.get());
+  *took_us = context_.clock->NowMicros() - started;
+  std::lock_guard<std::mutex> guard(mu_);
+  ++stats_.batch_count;
+  if (!s.ok()) return error_->Set(s);
+  if (error_->ok() && durable_lsn() < *upto) {
+    durable_lsn_.store(*upto, std::memory_order_release);
+  }
+  return error_->Get();
+}
+
+void SegmentWriter::AddStatsTo(LogStats* out) {
+  std::lock_guard<std::mutex> guard(mu_);
+  const LogStats& s = stats_;
+  out->write_request_count = s.write_request_count;
+  out->write_bytes = s.write_bytes;
+  out->write_max_us = s.write_max_us;
+  out->append_latency_us = s.append_latency_us;
+  out->frames_written = s.frames_written;
+  out->frame_bytes_written = s.frame_bytes_written;
+  out->writeback_starts = s.writeback_starts;
+  out->batch_count = s.batch_count;
+  out->rotations = s.rotations;
+  out->segments_created = s.segments_created;
+  out->segments_recycled = s.segments_recycled;
+  out->segments_zero_filled = s.segments_zero_filled;
+  out->head_segment_bytes =
+      head_ != nullptr ? head_->end.load(std::memory_order_relaxed) : 0;
+}
+
+}  // namespace segwal
