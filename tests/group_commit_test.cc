@@ -2,8 +2,9 @@
 // metrics a Log keeps (LogStats, Prometheus text) and the LOG file of the
 // log directory, on in-memory storage.
 //
-// Times are bounds with wide margins (a 200 ms window against a 100 ms
-// bound), never speed targets.
+// Windows run on a fake clock (tests/support/fake_clock.h): a window that
+// must end early never has time to expire, one that must expire is made to
+// by advancing the clock. Nothing waits for real time to pass.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +25,7 @@
 #include "env/engine/log.h"
 #include "env/stats/log_metrics.h"
 #include "env/engine/wake_event.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {
@@ -33,6 +36,7 @@ using testing::LogFixture;
 using testing::Pattern;
 using testing::SmallSegments;
 
+using testing::FakeClock;
 using Clock = std::chrono::steady_clock;
 
 uint64_t MillisSince(Clock::time_point start) {
@@ -80,16 +84,61 @@ class GroupCommitTest : public LogFixture {
   }
 };
 
-// A lone writer never waits: with a 200 ms window its Syncs return well
-// within 100 ms each, and no leader round waited.
+// A group-commit log on `clock` with no housekeeper thread: the only
+// thread that waits on the clock is a leader in its window.
+LogOptions GroupOnClock(FakeClock* clock, uint64_t window_us) {
+  LogOptions options = Group(window_us);
+  options.clock = clock;
+  options.stats_dump_period_sec = 0;
+  return options;
+}
+
+// Runs `fn` on a thread. True if it returns while the fake clock stands
+// still; false if it is still waiting after 20 s of real time (then the
+// clock is advanced far enough to release it).
+bool ReturnsWithoutTime(FakeClock* clock, const std::function<void()>& fn) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool returned = false;
+  std::thread runner([&] {
+    fn();
+    std::lock_guard<std::mutex> guard(mu);
+    returned = true;
+    cv.notify_all();
+  });
+  bool in_time = false;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    in_time = cv.wait_for(lock, std::chrono::seconds(20),
+                          [&] { return returned; });
+  }
+  if (!in_time) clock->Advance(3600ull * 1000000);
+  runner.join();
+  return in_time;
+}
+
+// Waits (for real, at most 20 s) until `n` threads wait on the clock.
+bool WaitForWaiters(FakeClock* clock, int n) {
+  const auto start = Clock::now();
+  while (clock->waiting() < n) {
+    if (MillisSince(start) > 20000) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// A lone writer never waits: its Syncs return while the clock stands still
+// (a leader that waited its window would wait for the clock), and no
+// leader round waited.
 TEST_F(GroupCommitTest, LoneWriterNeverWaitsTheWindow) {
-  Open(Group(/*window_us=*/200000));
+  FakeClock clock;
+  Open(GroupOnClock(&clock, /*window_us=*/100000));
   const uint64_t id = Create("a.log");
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(log_->Append(id, Pattern(300, i)).ok());
-    const auto start = Clock::now();
-    ASSERT_TRUE(log_->Sync(id).ok());
-    EXPECT_LT(MillisSince(start), 100u) << "sync " << i;
+    EXPECT_TRUE(ReturnsWithoutTime(&clock, [&] {
+      EXPECT_TRUE(log_->Sync(id).ok());
+    })) << "sync " << i;
   }
   const LogStats stats = log_->GetStats();
   EXPECT_EQ(0u, stats.group_wait_count);
@@ -103,42 +152,51 @@ TEST_F(GroupCommitTest, LoneWriterNeverWaitsTheWindow) {
 // window: that writer never asks). Two rounds later the writer is no longer
 // active and Sync does not wait.
 TEST_F(GroupCommitTest, WaitsOnlyWhileOtherWritersAreActive) {
-  Open(Group(/*window_us=*/200000));
+  constexpr uint64_t kWindow = 100000;
+  FakeClock clock;
+  Open(GroupOnClock(&clock, kWindow));
   const uint64_t a = Create("a.log");
   const uint64_t b = Create("b.log");
   ASSERT_TRUE(log_->Append(b, "b's bytes").ok());
-  for (int round = 1; round <= 3; ++round) {
+  for (int round = 1; round <= 2; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     ASSERT_TRUE(log_->Append(a, "a's bytes").ok());
-    const auto start = Clock::now();
-    ASSERT_TRUE(log_->Sync(a).ok());
-    if (round <= 2) {
-      EXPECT_GE(MillisSince(start), 150u);
-    } else {
-      EXPECT_LT(MillisSince(start), 100u);
-    }
+    IOStatus synced;
+    std::thread leader([&] { synced = log_->Sync(a); });
+    EXPECT_TRUE(WaitForWaiters(&clock, 1)) << "the leader did not wait";
+    clock.Advance(kWindow);
+    leader.join();
+    EXPECT_TRUE(synced.ok()) << synced.ToString();
   }
+  const LogStats waited = log_->GetStats();
+  EXPECT_EQ(2u, waited.group_wait_count);
+  EXPECT_EQ(2 * kWindow, waited.group_wait_us);
+  ASSERT_TRUE(log_->Append(a, "a's bytes").ok());
+  EXPECT_TRUE(ReturnsWithoutTime(&clock, [&] {
+    EXPECT_TRUE(log_->Sync(a).ok());
+  }));
   EXPECT_EQ(2u, log_->GetStats().group_wait_count);
 }
 
-// The window ends as soon as every active writer has asked: two writers,
-// a 5 s window, both Syncs return in far less and share one fdatasync.
+// The window ends as soon as every active writer has asked: two writers
+// share one fdatasync while the clock stands still.
 TEST_F(GroupCommitTest, WindowEndsWhenEveryActiveWriterHasAsked) {
-  Open(Group(/*window_us=*/5000000));
+  FakeClock clock;
+  Open(GroupOnClock(&clock, /*window_us=*/100000));
   const uint64_t a = Create("a.log");
   const uint64_t b = Create("b.log");
   ASSERT_TRUE(log_->SyncAll().ok());
   const LogStats before = log_->GetStats();
   ASSERT_TRUE(log_->Append(a, "a's bytes").ok());
   ASSERT_TRUE(log_->Append(b, "b's bytes").ok());
-  const auto start = Clock::now();
   IOStatus sa, sb;
-  std::thread other([&] { sb = log_->Sync(b); });
-  sa = log_->Sync(a);
-  other.join();
+  EXPECT_TRUE(ReturnsWithoutTime(&clock, [&] {
+    std::thread other([&] { sb = log_->Sync(b); });
+    sa = log_->Sync(a);
+    other.join();
+  }));
   EXPECT_TRUE(sa.ok()) << sa.ToString();
   EXPECT_TRUE(sb.ok()) << sb.ToString();
-  EXPECT_LT(MillisSince(start), 2500u);
   const LogStats after = log_->GetStats();
   EXPECT_EQ(before.sync_batch_count + 1, after.sync_batch_count);
   EXPECT_EQ(2u, after.batch_size_max);
@@ -189,7 +247,9 @@ TEST_F(GroupCommitTest, MaxBatchCapHoldsExactly) {
 // every writer gets the error from its Sync, none is told its bytes are
 // durable, and the error is sticky.
 TEST_F(GroupCommitTest, FailedGroupSyncAfterTheWindowReachesEveryMember) {
-  Open(Group(/*window_us=*/1000000));
+  // The window never expires: the clock stands still.
+  FakeClock clock;
+  Open(GroupOnClock(&clock, /*window_us=*/100000));
   constexpr int kThreads = 8;
   std::vector<uint64_t> ids;
   for (int t = 0; t < kThreads; ++t) {
