@@ -233,19 +233,16 @@ TEST_P(StickyFaultTest, GroupSyncFailureReachesEveryWaiter) {
     }
     ASSERT_TRUE(log_->SyncAll().ok());
 
-    // The failing fdatasync waits until every writer has appended and is
-    // about to sync, so that the others queue behind it.
-    std::mutex mu;
-    std::condition_variable cv;
-    int ready = 0;
+    // The failing fdatasync waits until every writer has called Sync, so
+    // that the others queue behind it (or, arriving after it, find its
+    // failure sticky).
     std::atomic<bool> first{true};
+    const uint64_t requests = log_->GetStats().sync_request_count;
     storage_.SetHook([&](FaultOp op, const std::string&) {
       if (op != FaultOp::kSync || !first.exchange(false)) return;
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait_for(lock, std::chrono::seconds(10),
-                  [&] { return ready == kThreads; });
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      EXPECT_TRUE(testing::WaitFor([&] {
+        return log_->GetStats().sync_request_count == requests + kThreads;
+      }));
     });
     storage_.InjectFault(FaultOp::kSync, ".seg", Injected(e), 1);
 
@@ -254,11 +251,6 @@ TEST_P(StickyFaultTest, GroupSyncFailureReachesEveryWaiter) {
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
         appended[t] = log_->Append(ids[t], Pattern(500, t));
-        {
-          std::lock_guard<std::mutex> guard(mu);
-          ++ready;
-        }
-        cv.notify_all();
         if (appended[t].ok()) synced[t] = log_->Sync(ids[t]);
       });
     }

@@ -131,12 +131,11 @@ bool WaitForWaiters(FakeClock* clock, int n) {
 // (a leader that waited its window would wait for the clock), and no
 // leader round waited.
 TEST_F(GroupCommitTest, LoneWriterNeverWaitsTheWindow) {
-  FakeClock clock;
-  Open(GroupOnClock(&clock, /*window_us=*/100000));
+  Open(GroupOnClock(&clock_, /*window_us=*/100000));
   const uint64_t id = Create("a.log");
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(log_->Append(id, Pattern(300, i)).ok());
-    EXPECT_TRUE(ReturnsWithoutTime(&clock, [&] {
+    EXPECT_TRUE(ReturnsWithoutTime(&clock_, [&] {
       EXPECT_TRUE(log_->Sync(id).ok());
     })) << "sync " << i;
   }
@@ -153,8 +152,7 @@ TEST_F(GroupCommitTest, LoneWriterNeverWaitsTheWindow) {
 // active and Sync does not wait.
 TEST_F(GroupCommitTest, WaitsOnlyWhileOtherWritersAreActive) {
   constexpr uint64_t kWindow = 100000;
-  FakeClock clock;
-  Open(GroupOnClock(&clock, kWindow));
+  Open(GroupOnClock(&clock_, kWindow));
   const uint64_t a = Create("a.log");
   const uint64_t b = Create("b.log");
   ASSERT_TRUE(log_->Append(b, "b's bytes").ok());
@@ -163,8 +161,8 @@ TEST_F(GroupCommitTest, WaitsOnlyWhileOtherWritersAreActive) {
     ASSERT_TRUE(log_->Append(a, "a's bytes").ok());
     IOStatus synced;
     std::thread leader([&] { synced = log_->Sync(a); });
-    EXPECT_TRUE(WaitForWaiters(&clock, 1)) << "the leader did not wait";
-    clock.Advance(kWindow);
+    EXPECT_TRUE(WaitForWaiters(&clock_, 1)) << "the leader did not wait";
+    clock_.Advance(kWindow);
     leader.join();
     EXPECT_TRUE(synced.ok()) << synced.ToString();
   }
@@ -172,7 +170,7 @@ TEST_F(GroupCommitTest, WaitsOnlyWhileOtherWritersAreActive) {
   EXPECT_EQ(2u, waited.group_wait_count);
   EXPECT_EQ(2 * kWindow, waited.group_wait_us);
   ASSERT_TRUE(log_->Append(a, "a's bytes").ok());
-  EXPECT_TRUE(ReturnsWithoutTime(&clock, [&] {
+  EXPECT_TRUE(ReturnsWithoutTime(&clock_, [&] {
     EXPECT_TRUE(log_->Sync(a).ok());
   }));
   EXPECT_EQ(2u, log_->GetStats().group_wait_count);
@@ -181,8 +179,7 @@ TEST_F(GroupCommitTest, WaitsOnlyWhileOtherWritersAreActive) {
 // The window ends as soon as every active writer has asked: two writers
 // share one fdatasync while the clock stands still.
 TEST_F(GroupCommitTest, WindowEndsWhenEveryActiveWriterHasAsked) {
-  FakeClock clock;
-  Open(GroupOnClock(&clock, /*window_us=*/100000));
+  Open(GroupOnClock(&clock_, /*window_us=*/100000));
   const uint64_t a = Create("a.log");
   const uint64_t b = Create("b.log");
   ASSERT_TRUE(log_->SyncAll().ok());
@@ -190,7 +187,7 @@ TEST_F(GroupCommitTest, WindowEndsWhenEveryActiveWriterHasAsked) {
   ASSERT_TRUE(log_->Append(a, "a's bytes").ok());
   ASSERT_TRUE(log_->Append(b, "b's bytes").ok());
   IOStatus sa, sb;
-  EXPECT_TRUE(ReturnsWithoutTime(&clock, [&] {
+  EXPECT_TRUE(ReturnsWithoutTime(&clock_, [&] {
     std::thread other([&] { sb = log_->Sync(b); });
     sa = log_->Sync(a);
     other.join();
@@ -248,8 +245,7 @@ TEST_F(GroupCommitTest, MaxBatchCapHoldsExactly) {
 // durable, and the error is sticky.
 TEST_F(GroupCommitTest, FailedGroupSyncAfterTheWindowReachesEveryMember) {
   // The window never expires: the clock stands still.
-  FakeClock clock;
-  Open(GroupOnClock(&clock, /*window_us=*/100000));
+  Open(GroupOnClock(&clock_, /*window_us=*/100000));
   constexpr int kThreads = 8;
   std::vector<uint64_t> ids;
   for (int t = 0; t < kThreads; ++t) {
@@ -499,6 +495,7 @@ TEST_F(GroupCommitTest, PrometheusTextParses) {
 TEST_F(GroupCommitTest, LogFileGetsRecoveryAndPeriodicStats) {
   LogOptions options = Group(0);
   options.stats_dump_period_sec = 1;
+  options.clock = &clock_;
   Open(options);
   const uint64_t id = Create("a.log");
   ASSERT_TRUE(log_->Append(id, Pattern(100, 1)).ok());
@@ -510,12 +507,12 @@ TEST_F(GroupCommitTest, LogFileGetsRecoveryAndPeriodicStats) {
       << text;
   EXPECT_NE(std::string::npos, text.find("GiB/s")) << text;
   EXPECT_EQ(std::string::npos, text.find("UNSAFE")) << text;
-  const auto start = Clock::now();
-  while (text.find("segwal stats:") == std::string::npos &&
-         MillisSince(start) < 10000) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(std::string::npos, text.find("segwal stats:")) << "too early";
+  clock_.AdvanceSeconds(1);
+  EXPECT_TRUE(testing::WaitFor([&] {
     text = storage_.Contents(path);
-  }
+    return text.find("segwal stats:") != std::string::npos;
+  })) << "no stats block one period after open";
   EXPECT_NE(std::string::npos, text.find("segwal stats: writes=1 ")) << text;
   EXPECT_NE(std::string::npos, text.find("segwal stats: sync_us: count="))
       << text;

@@ -12,17 +12,20 @@
 #include <vector>
 
 #include "env/recovery/scanner.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {
 namespace {
 
 using testing::CrashMode;
+using testing::FakeClock;
 using testing::FaultOp;
 using testing::LogFixture;
 using testing::Pattern;
 using testing::ReadAll;
 using testing::SmallSegments;
+using testing::WaitFor;
 
 // The background housekeeper reclaims and relocates on its own.
 LogOptions WithHousekeeper() {
@@ -136,10 +139,8 @@ TEST_F(LogTest, DeletedFilesFreeTheirSegments) {
     ASSERT_TRUE(log_->Append(id, Pattern(50 * 1024, i)).ok());
     ASSERT_TRUE(log_->Delete(name).ok());
   }
-  // Give the housekeeper a moment to reclaim.
-  for (int i = 0; i < 100 && log_->GetStats().active_segments > 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(WaitFor([&] { return log_->GetStats().active_segments <= 3; }))
+      << "the housekeeper did not reclaim";
   LogStats stats = log_->GetStats();
   EXPECT_LE(stats.active_segments, 3u);
   EXPECT_GT(stats.segments_reclaimed, 10u);
@@ -158,9 +159,8 @@ TEST_F(LogTest, PinnedSegmentIsRelocated) {
     ASSERT_TRUE(log_->Append(id, Pattern(40 * 1024, i)).ok());
     ASSERT_TRUE(log_->Delete(name).ok());
   }
-  for (int i = 0; i < 200 && log_->GetStats().active_segments > 4; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(WaitFor([&] { return log_->GetStats().active_segments <= 4; }))
+      << "the housekeeper did not relocate";
   LogStats stats = log_->GetStats();
   EXPECT_LE(stats.active_segments, 4u);
   EXPECT_GE(stats.bytes_relocated, 7u);
@@ -172,14 +172,15 @@ TEST_F(LogTest, PinnedSegmentIsRelocated) {
 // Relocation copies bytes no one wrote: the file keeps its mtime (RocksDB
 // purges archived WALs by mtime, WAL_ttl_seconds), also once reopened.
 TEST_F(LogTest, RelocationKeepsTheFileMtime) {
-  Open();
+  LogOptions options = SmallSegments();
+  options.clock = &clock_;
+  Open(options);
   const uint64_t pinned = Create("archive/pinned.log");
   ASSERT_TRUE(log_->Append(pinned, Pattern(3000, 4)).ok());
   WriteDeadSegments();
   FileInfo before;
   ASSERT_TRUE(log_->Lookup("archive/pinned.log", &before));
-  // mtimes are whole seconds.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  clock_.AdvanceSeconds(5);  // mtimes are whole seconds
   ASSERT_TRUE(log_->Housekeep().ok());
   ASSERT_GE(log_->GetStats().bytes_relocated, 3000u);
   for (int round = 0; round < 2; ++round) {
@@ -189,7 +190,7 @@ TEST_F(LogTest, RelocationKeepsTheFileMtime) {
     EXPECT_EQ(before.mtime, after.mtime);
     EXPECT_EQ(Pattern(3000, 4), ReadAll(log_.get(), "archive/pinned.log"));
     ASSERT_TRUE(log_->SyncAll().ok());
-    Open();
+    Open(options);
   }
   // A write still moves it.
   ASSERT_TRUE(log_->Append(pinned, "x").ok());
@@ -401,16 +402,15 @@ TEST_F(LogTest, NextSegmentIsPreparedOnceTheHeadIsHalfFull) {
   const uint64_t half = options.segment_size / 2;
   FillHead(half + 2000);  // just under half full
   ASSERT_LT(log_->GetStats().head_segment_bytes, half);
-  // Long enough for a housekeeper that prepares at once (it takes ~1 ms).
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(1u, SegmentIds().size()) << "a segment was prepared early";
+  EXPECT_EQ(0u, log_->GetStats().prepare_requests)
+      << "the next segment was asked for early";
+  EXPECT_EQ(1u, SegmentIds().size());
 
   FillHead(half);  // now half full
   ASSERT_GE(log_->GetStats().head_segment_bytes, half);
-  for (int i = 0; i < 500 && SegmentIds().size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(2u, SegmentIds().size()) << "no segment prepared in 5 s";
+  EXPECT_EQ(1u, log_->GetStats().prepare_requests);
+  EXPECT_TRUE(WaitFor([&] { return SegmentIds().size() == 2; }))
+      << "no segment prepared";
 }
 
 // Writers append and sync their own files concurrently while segments
@@ -537,14 +537,20 @@ TEST_F(LogTest, SyncModeIntervalMakesBytesDurableWithinTheInterval) {
   LogOptions options = SmallSegments();
   options.sync_mode = SyncMode::kInterval;
   options.sync_interval_ms = 50;
+  options.clock = &clock_;
   Open(options);
   const uint64_t id = Create("a.log");
   ASSERT_TRUE(log_->SyncAll().ok());  // the create, at once
+  const uint64_t requests = log_->GetStats().sync_request_count;
   const std::string data = Pattern(5000, 3);
   ASSERT_TRUE(log_->Append(id, data).ok());
   ASSERT_TRUE(log_->Sync(id).ok());
-  std::this_thread::sleep_for(
-      std::chrono::milliseconds(3 * options.sync_interval_ms));
+  // Sync returned at once: nothing was synced for it.
+  EXPECT_EQ(requests + 1, log_->GetStats().sync_request_count);
+  EXPECT_EQ(1u, log_->GetStats().sync_batch_count);
+  clock_.Advance(options.sync_interval_ms * 1000);
+  EXPECT_TRUE(WaitFor([&] { return log_->GetStats().sync_batch_count == 2; }))
+      << "no sync after one interval";
   std::mt19937_64 rng(9);
   Crash(CrashMode::kDropUnsynced, &rng);
   Open(options);

@@ -10,7 +10,9 @@ IntervalSyncer::~IntervalSyncer() { Stop(); }
 
 void IntervalSyncer::Start() {
   if (context_.options.sync_mode == SyncMode::kInterval) {
-    thread_ = std::thread([this] { Loop(); });
+    // The first interval runs from now, not from when the thread runs.
+    const uint64_t first = context_.clock->NowMicros() + interval_us();
+    thread_ = std::thread([this, first] { Loop(first); });
   }
 }
 
@@ -23,15 +25,13 @@ void IntervalSyncer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void IntervalSyncer::Loop() {
+void IntervalSyncer::Loop(uint64_t deadline) {
   Clock* const clock = context_.clock;
-  const uint64_t interval_us = context_.options.sync_interval_ms * 1000;
   std::unique_lock<std::mutex> lock(mu_);
-  uint64_t deadline = clock->NowMicros() + interval_us;
   while (!stop_) {
     if (clock->WaitUntil(lock, cv_, deadline, [&] { return stop_; })) break;
     if (clock->NowMicros() < deadline) continue;
-    deadline = clock->NowMicros() + interval_us;
+    deadline = clock->NowMicros() + interval_us();
     const uint64_t written = writer_->written_lsn();
     if (written > writer_->durable_lsn()) {
       lock.unlock();

@@ -25,7 +25,10 @@ class IntervalSyncer {
   void Stop();
 
  private:
-  void Loop();
+  void Loop(uint64_t first_deadline_us);
+  uint64_t interval_us() const {
+    return context_.options.sync_interval_ms * 1000;
+  }
 
   const LogContext& context_;
   SegmentWriter* const writer_;

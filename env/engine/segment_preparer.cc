@@ -54,6 +54,7 @@ void SegmentPreparer::RequestAhead() {
   {
     std::lock_guard<std::mutex> guard(mu_);
     requested_ = true;
+    ++requests_;
   }
   cv_.notify_all();
 }
@@ -198,9 +199,10 @@ IOStatus SegmentPreparer::Recycle(uint64_t id) {
   return IOStatus::OK();
 }
 
-uint64_t SegmentPreparer::segments_removed() {
+void SegmentPreparer::AddStatsTo(LogStats* stats) {
   std::lock_guard<std::mutex> guard(mu_);
-  return segments_removed_;
+  stats->segments_removed = segments_removed_;
+  stats->prepare_requests = requests_;
 }
 
 }  // namespace segwal

@@ -24,6 +24,7 @@
 #include "env/engine/segment.h"
 #include "env/engine/sticky_error.h"
 #include "env/engine/zero_fill_policy.h"
+#include "env/stats/log_stats.h"
 
 namespace segwal {
 
@@ -58,7 +59,8 @@ class SegmentPreparer {
   // removed if recycle_segments are kept already.
   IOStatus Recycle(uint64_t id);
 
-  uint64_t segments_removed();
+  // Segments removed, requests for one ahead.
+  void AddStatsTo(LogStats* stats);
 
  private:
   void Loop();
@@ -85,6 +87,7 @@ class SegmentPreparer {
   std::vector<uint64_t> free_;  // reclaimed files, oldest first
   ZeroFillPolicy zero_fill_;
   uint64_t segments_removed_ = 0;
+  uint64_t requests_ = 0;
   std::thread thread_;
 };
 

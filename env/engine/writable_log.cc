@@ -317,7 +317,7 @@ LogStats WritableLog::GetStats() {
   writer_.AddStatsTo(&stats);
   durability_.AddStatsTo(&stats);
   reclaimer_.AddStatsTo(&stats);
-  stats.segments_removed = preparer_.segments_removed();
+  preparer_.AddStatsTo(&stats);
   const Catalog::Usage usage = catalog()->GetUsage();
   stats.live_bytes = usage.live_bytes;
   stats.active_segments = usage.active_segments;

@@ -156,6 +156,9 @@ std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
   e.Summary("segwal_sync_duration_seconds",
             "Latency of Sync and SyncAll calls", s.sync_latency_us);
   e.Counter("segwal_segment_rotations", "Segment rotations", s.rotations);
+  e.Counter("segwal_prepare_requests",
+            "Next segments asked for ahead of need (the head half full)",
+            s.prepare_requests);
   e.Counter("segwal_segments_created",
             "Segment files created and preallocated", s.segments_created);
   e.Counter("segwal_segments_zero_filled",
@@ -216,13 +219,15 @@ std::string FormatStatsDump(const LogStats& s) {
   out += "segwal stats: " + Latencies("sync", s.sync_latency_us) + "\n";
   std::snprintf(
       buf, sizeof(buf),
-      "segwal stats: rotations=%" PRIu64 " segments_created=%" PRIu64
+      "segwal stats: rotations=%" PRIu64 " prepare_requests=%" PRIu64
+      " segments_created=%" PRIu64
       " segments_zero_filled=%" PRIu64 " segments_recycled=%" PRIu64 " segments_removed=%" PRIu64
       " segments_reclaimed=%" PRIu64 " bytes_reclaimed=%" PRIu64
       " bytes_relocated=%" PRIu64 " live_bytes=%" PRIu64
       " active_segments=%" PRIu64 " log_bytes=%" PRIu64
       " head_segment_bytes=%" PRIu64 "\n",
-      s.rotations, s.segments_created, s.segments_zero_filled,
+      s.rotations, s.prepare_requests, s.segments_created,
+      s.segments_zero_filled,
       s.segments_recycled,
       s.segments_removed, s.segments_reclaimed, s.bytes_reclaimed,
       s.bytes_relocated, s.live_bytes, s.active_segments, s.log_bytes,

@@ -46,6 +46,7 @@ struct LogStats {
   LatencyHistogram sync_latency_us;    // Sync/SyncAll
   // Segments and space.
   uint64_t rotations = 0;
+  uint64_t prepare_requests = 0;     // next segments asked for ahead of need
   uint64_t segments_created = 0;     // new files, preallocated
   uint64_t segments_zero_filled = 0;  // of those, zero-filled (preallocate)
   uint64_t segments_recycled = 0;    // reclaimed files reused

@@ -6,17 +6,20 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "env/format/file_names.h"
 #include "env/format/format.h"
 #include "env/engine/log.h"
 #include "env/recovery/scanner.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/mem_storage.h"
 
 namespace segwal {
@@ -40,6 +43,20 @@ inline uint32_t FramePayloadLimit(uint64_t segment_size) {
   const uint64_t quarter = (segment_size - kSegmentHeaderBlock) / 4;
   return static_cast<uint32_t>(std::min<uint64_t>(
       kMaxDataFramePayload, quarter & ~uint64_t{7}));
+}
+
+// Waits for `condition` to hold, looking every millisecond, for at most
+// `seconds` of real time: for what background threads do on their own
+// (never to let time pass). Returns whether it holds.
+template <typename Condition>
+bool WaitFor(Condition condition, int seconds = 20) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 // n pseudo-random lowercase letters (compressible about 40%).
@@ -227,6 +244,8 @@ class LogFixture : public ::testing::Test {
   }
 
   MemStorage storage_;
+  // For tests that set LogOptions::clock: it outlives log_.
+  FakeClock clock_;
   std::unique_ptr<Log> log_;
   RecoveryInfo info_;
 };
