@@ -4,6 +4,7 @@
 #include "env/fs/log_registry.h"
 #include "env/storage/storage.h"
 #include "env/fs/wal_path.h"
+#include "env/fs/wal_router.h"
 #include "rocksdb/file_system.h"
 
 namespace segwal {
@@ -59,9 +60,9 @@ IOStatus ExportLogicalWals(const std::string& wal_dir,
   if (exported != nullptr) exported->clear();
   Storage* storage = PosixStorage();
   const std::string dir = NormalizePath(wal_dir);
-  const bool shared = !options.log_dir.empty();
-  const std::string log_dir =
-      shared ? NormalizePath(options.log_dir) : JoinPath(dir, kLogSubdir);
+  const WalRouter router(options.log_dir);
+  const DirectoryInLog directory = router.Directory(dir);
+  const std::string& log_dir = directory.log_dir;
   IOStatus s = storage->FileExists(log_dir);
   if (s.IsNotFound()) return IOStatus::OK();  // nothing was ever logical
   if (!s.ok()) return s;
@@ -70,7 +71,7 @@ IOStatus ExportLogicalWals(const std::string& wal_dir,
   s = LogRegistry::Get()->Acquire(storage, log_dir, options.log, &log);
   if (!s.ok()) return s;
   for (const FileInfo& info : log->List()) {
-    const std::string path = shared ? info.name : JoinPath(dir, info.name);
+    const std::string path = router.PathOf(directory, info.name);
     if (!IsWalFileName(path) || WalOwnerDir(path) != dir) continue;
     s = WritePlainCopy(log.get(), info, path);
     if (s.ok()) s = log->Delete(info.name);
@@ -81,7 +82,7 @@ IOStatus ExportLogicalWals(const std::string& wal_dir,
   if (!s.ok()) return s;
   const bool empty = log->List().empty();
   log.reset();
-  if (!shared && empty) {
+  if (!router.shared() && empty) {
     // Removed only if no one else in this process has it open.
     IOStatus destroyed = LogRegistry::Get()->WithNoneOpenUnder(
         log_dir, [&] { return Log::Destroy(storage, log_dir); });

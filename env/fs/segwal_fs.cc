@@ -6,9 +6,11 @@
 
 #include "env/engine/log.h"
 #include "env/fs/log_registry.h"
-#include "env/storage/storage.h"
+#include "env/fs/open_logs.h"
 #include "env/fs/wal_files.h"
 #include "env/fs/wal_path.h"
+#include "env/fs/wal_router.h"
+#include "env/storage/storage.h"
 
 namespace segwal {
 
@@ -26,88 +28,23 @@ namespace {
 
 constexpr size_t kCopyBufferSize = 1 << 20;
 
-// Where a WAL path lives: its log and its name in that log.
-struct WalLocation {
-  std::string path;     // normalized
-  std::string owner;    // owner directory
-  std::string log_dir;  // the directory of the log serving it
-  std::string name;     // logical name in that log
-};
-
 }  // namespace
 
 struct SegWalFileSystem::Impl {
   Impl(SegWalFileSystem* owner, Storage* log_storage)
       : fs(owner),
-        storage(log_storage != nullptr ? log_storage : PosixStorage()) {}
+        logs(log_storage != nullptr ? log_storage : PosixStorage(),
+             owner->options_.log) {}
 
   SegWalFileSystem* const fs;
-  std::weak_ptr<Impl> self;
-  Storage* const storage;
-  std::mutex mu;
-  // Logs this FileSystem has opened, by log directory; see OnWriterClose
-  // for when one is let go (also: its directory removed or moved, or the
-  // FileSystem destroyed).
-  std::map<std::string, std::shared_ptr<Log>> logs;
+  OpenLogs logs;
 
+  // Options may change until the FileSystem is first used: the router is
+  // made from them at each call.
+  WalRouter router() const { return WalRouter(fs->options_.log_dir); }
   bool shared_log() const { return !fs->options_.log_dir.empty(); }
-  std::string SharedLogDir() const {
-    return NormalizePath(fs->options_.log_dir);
-  }
-
-  // The log directory serving WAL owner directory `owner`.
-  std::string LogDirFor(const std::string& owner) const {
-    return shared_log() ? SharedLogDir() : JoinPath(owner, kLogSubdir);
-  }
-
   bool Locate(const std::string& fname, WalLocation* where) const {
-    if (!IsWalFileName(fname)) return false;
-    where->path = NormalizePath(fname);
-    where->owner = WalOwnerDir(where->path);
-    where->log_dir = LogDirFor(where->owner);
-    if (shared_log()) {
-      where->name = where->path;
-    } else {
-      const size_t skip = where->owner == "/" ? 1 : where->owner.size() + 1;
-      where->name = where->path.substr(skip);
-    }
-    return true;
-  }
-
-  // The log in `log_dir`. With create false, a log directory that does not
-  // exist yields *log == nullptr (no logical files there) rather than a new
-  // log.
-  IOStatus GetLog(const std::string& log_dir, bool create,
-                  std::shared_ptr<Log>* log) {
-    {
-      std::lock_guard<std::mutex> guard(mu);
-      auto it = logs.find(log_dir);
-      if (it != logs.end()) {
-        *log = it->second;
-        return IOStatus::OK();
-      }
-    }
-    log->reset();
-    if (!create) {
-      IOStatus e = storage->FileExists(log_dir);
-      if (e.IsNotFound()) return IOStatus::OK();
-      if (!e.ok()) return e;
-    }
-    std::shared_ptr<Log> acquired;
-    IOStatus s = LogRegistry::Get()->Acquire(storage, log_dir,
-                                             fs->options_.log, &acquired);
-    if (!s.ok()) return s;
-    if (acquired->read_only()) {
-      // Another process writes the log: a snapshot, not kept here, so
-      // that it closes with the files read from it and the next call
-      // sees the log afresh (new WALs), or writes to it once that process
-      // has gone.
-      *log = std::move(acquired);
-      return IOStatus::OK();
-    }
-    std::lock_guard<std::mutex> guard(mu);
-    *log = logs.emplace(log_dir, std::move(acquired)).first->second;
-    return IOStatus::OK();
+    return router().Locate(fname, where);
   }
 
   // Finds the logical file at `where`; false (and *log may be null) if
@@ -115,7 +52,7 @@ struct SegWalFileSystem::Impl {
   IOStatus FindLogical(const WalLocation& where, std::shared_ptr<Log>* log,
                        FileInfo* info, bool* found) {
     *found = false;
-    IOStatus s = GetLog(where.log_dir, /*create=*/false, log);
+    IOStatus s = logs.Get(where.log_dir, /*create=*/false, log);
     if (!s.ok()) return AnnotatePath(s, where.path);
     if (*log != nullptr) *found = (*log)->Lookup(where.name, info);
     return IOStatus::OK();
@@ -132,71 +69,6 @@ struct SegWalFileSystem::Impl {
     *found = false;
     if (!Locate(path, &wal->where)) return IOStatus::OK();
     return FindLogical(wal->where, &wal->log, &wal->info, found);
-  }
-
-  // Drops this FileSystem's references to logs at or beneath `dir`, so the
-  // registry can close them.
-  void ForgetLogsUnder(const std::string& dir) {
-    std::vector<std::shared_ptr<Log>> dropped;
-    {
-      std::lock_guard<std::mutex> guard(mu);
-      for (auto it = logs.begin(); it != logs.end();) {
-        if (IsUnder(it->first, dir)) {
-          dropped.push_back(std::move(it->second));
-          it = logs.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-    // The logs close here, outside mu.
-  }
-
-  // Closes the log in `log_dir` if this FileSystem's reference is its last
-  // one here (no file open on it).
-  void ReleaseIfIdle(const std::string& log_dir) {
-    std::shared_ptr<Log> idle;
-    std::lock_guard<std::mutex> guard(mu);
-    auto it = logs.find(log_dir);
-    if (it != logs.end() && it->second.use_count() == 1) {
-      idle = std::move(it->second);
-      logs.erase(it);
-    }
-    // Dropped (and closed) after the guard: `idle` is destroyed first.
-  }
-
-  // A log stays open while files are open on it. When the last writer
-  // created by NewWritableFile/ReuseWritableFile closes (a DB closing, a
-  // checkpoint or backup copy finished) and nothing else holds it, it
-  // closes: its lock is free for other processes and no thread or
-  // preallocated segment lingers for a directory no one uses. Readers and
-  // reopened writers do not close it: a DB's open reads its WALs one by one
-  // and reopens the last one to truncate it, and every Log::Open costs a
-  // recovery scan and a fresh segment.
-  std::function<void()> OnWriterClose(const std::string& log_dir) {
-    std::weak_ptr<Impl> weak = self;
-    return [weak, log_dir] {
-      if (std::shared_ptr<Impl> impl = weak.lock()) impl->ReleaseIfIdle(log_dir);
-    };
-  }
-
-  std::vector<std::shared_ptr<Log>> OpenLogsServing(const std::string& dir) {
-    std::vector<std::string> keys;
-    if (shared_log()) {
-      keys.push_back(SharedLogDir());
-    } else {
-      keys.push_back(JoinPath(dir, kLogSubdir));
-      if (BaseName(dir) == kArchiveDir) {
-        keys.push_back(JoinPath(DirName(dir), kLogSubdir));
-      }
-    }
-    std::vector<std::shared_ptr<Log>> out;
-    std::lock_guard<std::mutex> guard(mu);
-    for (const std::string& key : keys) {
-      auto it = logs.find(key);
-      if (it != logs.end()) out.push_back(it->second);
-    }
-    return out;
   }
 
   // As open(2) or rename(2) would: a logical WAL goes only into a
@@ -226,26 +98,17 @@ struct SegWalFileSystem::Impl {
     std::vector<File> files;
   };
   IOStatus LogicalFilesUnder(const std::string& dir, FilesUnder* out) {
-    std::string owner;   // non-shared: the directory the log serves
-    std::string prefix;  // non-shared: what the names under `dir` start with
-    if (shared_log()) {
-      out->log_dir = SharedLogDir();
-    } else {
-      const bool archive = BaseName(dir) == kArchiveDir;
-      owner = archive ? DirName(dir) : dir;
-      prefix = archive ? std::string(kArchiveDir) + "/" : std::string();
-      out->log_dir = JoinPath(owner, kLogSubdir);
-    }
-    IOStatus s = GetLog(out->log_dir, /*create=*/false, &out->log);
+    const WalRouter route = router();
+    const DirectoryInLog directory = route.Directory(dir);
+    out->log_dir = directory.log_dir;
+    IOStatus s = logs.Get(out->log_dir, /*create=*/false, &out->log);
     if (!s.ok()) return AnnotatePath(s, dir);
     if (out->log == nullptr) return IOStatus::OK();
     for (const FileInfo& info : out->log->List()) {
-      if (shared_log()) {
-        if (IsUnder(info.name, dir)) {
-          out->files.push_back({info.name, info.name, info.id});
-        }
-      } else if (info.name.compare(0, prefix.size(), prefix) == 0) {
-        out->files.push_back({info.name, JoinPath(owner, info.name), info.id});
+      if (info.name.compare(0, directory.prefix.size(), directory.prefix) ==
+          0) {
+        out->files.push_back(
+            {info.name, route.PathOf(directory, info.name), info.id});
       }
     }
     return IOStatus::OK();
@@ -295,42 +158,23 @@ struct SegWalFileSystem::Impl {
     return IOStatus::OK();
   }
 
-  // The logical files listed in directory `dir` (normalized), as base
-  // names with their sizes.
+  // The logical files listed in directory `dir`, as base names with their
+  // sizes.
   IOStatus ListLogical(const std::string& dir,
                        std::vector<std::pair<std::string, uint64_t>>* out) {
     out->clear();
-    std::string log_dir;
-    std::string prefix;  // what a logical name in `dir` starts with
-    if (shared_log()) {
-      log_dir = SharedLogDir();
-      prefix = dir == "/" ? "/" : dir + "/";
-    } else if (BaseName(dir) == kArchiveDir) {
-      log_dir = JoinPath(DirName(dir), kLogSubdir);
-      prefix = std::string(kArchiveDir) + "/";
-    } else {
-      log_dir = JoinPath(dir, kLogSubdir);
-    }
+    const DirectoryInLog directory = router().Directory(dir);
     std::shared_ptr<Log> log;
-    IOStatus s = GetLog(log_dir, /*create=*/false, &log);
+    IOStatus s = logs.Get(directory.log_dir, /*create=*/false, &log);
     if (!s.ok()) return AnnotatePath(s, dir);
     if (log == nullptr) return IOStatus::OK();
+    std::string base;
     for (const FileInfo& info : log->List()) {
-      if (info.name.compare(0, prefix.size(), prefix) != 0) continue;
-      const std::string rest = info.name.substr(prefix.size());
-      if (rest.empty() || rest.find('/') != std::string::npos) continue;
-      out->emplace_back(rest, info.size);
+      if (WalRouter::InDirectory(directory, info.name, &base)) {
+        out->emplace_back(base, info.size);
+      }
     }
     return IOStatus::OK();
-  }
-
-  // The entry of `dir` that is a log directory, hidden from listings.
-  std::string HiddenEntry(const std::string& dir) const {
-    if (shared_log()) {
-      const std::string log_dir = SharedLogDir();
-      return DirName(log_dir) == dir ? BaseName(log_dir) : std::string();
-    }
-    return BaseName(dir) == kArchiveDir ? std::string() : kLogSubdir;
   }
 
   // Copies logical file `name` of `log` to `target` through this
@@ -376,7 +220,6 @@ SegWalFileSystem::SegWalFileSystem(
     : FileSystemWrapper(base),
       options_(options),
       impl_(std::make_shared<Impl>(this, storage)) {
-  impl_->self = impl_;
   RegisterOptions(&options_, &SegWalOptionTypeInfo());
 }
 
@@ -410,7 +253,7 @@ IOStatus OpenForRead(Impl* impl, const std::string& fname,
   WalLocation where;
   if (impl->Locate(fname, &where)) {
     std::shared_ptr<Log> log;
-    IOStatus s = impl->GetLog(where.log_dir, /*create=*/false, &log);
+    IOStatus s = impl->logs.Get(where.log_dir, /*create=*/false, &log);
     if (!s.ok()) return AnnotatePath(s, fname);
     uint64_t handle = 0;
     if (log != nullptr && log->OpenHandle(where.name, &handle).ok()) {
@@ -452,7 +295,7 @@ IOStatus SegWalFileSystem::NewWritableFile(
       impl_->CheckParentDir(fname, "While open a file for appending", dbg);
   if (!s.ok()) return s;
   std::shared_ptr<Log> log;
-  s = impl_->GetLog(where.log_dir, /*create=*/true, &log);
+  s = impl_->logs.Get(where.log_dir, /*create=*/true, &log);
   if (!s.ok()) return AnnotatePath(s, fname);
   uint64_t id = 0;
   uint64_t handle = 0;
@@ -473,7 +316,7 @@ IOStatus SegWalFileSystem::NewWritableFile(
     }
   }
   *result = NewLogicalWritableFile(std::move(log), handle, where.path, options,
-                             impl_->OnWriterClose(where.log_dir));
+                             impl_->logs.OnWriterClose(where.log_dir));
   return IOStatus::OK();
 }
 
@@ -538,7 +381,7 @@ IOStatus SegWalFileSystem::ReuseWritableFile(
       }
       *result =
           NewLogicalWritableFile(std::move(log), handle, where.path, options,
-                             impl_->OnWriterClose(where.log_dir));
+                             impl_->logs.OnWriterClose(where.log_dir));
       return IOStatus::OK();
     }
   }
@@ -585,12 +428,12 @@ IOStatus SegWalFileSystem::NewDirectory(const std::string& name,
   if (!s.ok()) return s;
   const std::string dir = NormalizePath(name);
   Impl* impl = impl_.get();
+  // The log holding the logical files of this directory, if it is open.
   *result = NewSegWalDirectory(std::move(base), [impl, dir]() {
-    for (const std::shared_ptr<Log>& log : impl->OpenLogsServing(dir)) {
-      IOStatus synced = log->SyncAll();
-      if (!synced.ok()) return AnnotatePath(synced, dir);
-    }
-    return IOStatus::OK();
+    std::shared_ptr<Log> log =
+        impl->logs.Find(impl->router().Directory(dir).log_dir);
+    IOStatus synced = log != nullptr ? log->SyncAll() : IOStatus::OK();
+    return AnnotatePath(synced, dir);
   });
   return IOStatus::OK();
 }
@@ -618,7 +461,7 @@ IOStatus SegWalFileSystem::GetChildren(const std::string& dir,
   std::vector<std::pair<std::string, uint64_t>> logical;
   s = impl_->ListLogical(normalized, &logical);
   if (!s.ok()) return s;
-  const std::string hidden = impl_->HiddenEntry(normalized);
+  const std::string hidden = impl_->router().HiddenEntry(normalized);
   if (!hidden.empty()) {
     result->erase(std::remove(result->begin(), result->end(), hidden),
                   result->end());
@@ -639,7 +482,7 @@ IOStatus SegWalFileSystem::GetChildrenFileAttributes(
   std::vector<std::pair<std::string, uint64_t>> logical;
   s = impl_->ListLogical(normalized, &logical);
   if (!s.ok()) return s;
-  const std::string hidden = impl_->HiddenEntry(normalized);
+  const std::string hidden = impl_->router().HiddenEntry(normalized);
   std::map<std::string, uint64_t> logical_sizes(logical.begin(),
                                                 logical.end());
   std::vector<FileAttributes> merged;
@@ -692,8 +535,8 @@ IOStatus SegWalFileSystem::DeleteDir(const std::string& dirname,
   if (!impl_->shared_log() && under.files.empty() &&
       BaseName(dir) != kArchiveDir && under.log != nullptr) {
     under.log.reset();
-    impl_->ForgetLogsUnder(under.log_dir);
-    Storage* storage = impl_->storage;
+    impl_->logs.ForgetUnder(under.log_dir);
+    Storage* storage = impl_->logs.storage();
     const std::string log_dir = under.log_dir;
     s = LogRegistry::Get()->WithNoneOpenUnder(
         log_dir, [&] { return Log::Destroy(storage, log_dir); });
@@ -791,7 +634,7 @@ IOStatus SegWalFileSystem::RenameFile(const std::string& src,
       }
       return s;
     }
-    impl_->ForgetLogsUnder(src_dir);
+    impl_->logs.ForgetUnder(src_dir);
     return LogRegistry::Get()->WithNoneOpenUnder(src_dir, [&] {
       return target()->RenameFile(src, target_name, options, dbg);
     });

@@ -2,18 +2,13 @@
 // ("<digits>.log", also under "archive/") as logical files of a segmented log
 // (env/engine/log.h) and passes every other file straight to the base FileSystem.
 //
-// Where the logs live:
-//  - options.log_dir set: one log there serves every WAL of every DB opened
-//    through this FileSystem; a WAL's logical name is its normalized
-//    absolute path.
-//  - unset: each WAL owner directory D (the WAL's directory, or the parent
-//    of its "archive" directory) has its own log in D/segwal; logical names
-//    are relative to D ("000003.log", "archive/000003.log").
-// Logs open lazily, on the first call that needs one, and are shared
+// Where the logs live: one shared log (options.log_dir set) or a log per
+// WAL directory; env/fs/wal_router.h maps paths to logs and names. Logs
+// open lazily, on the first call that needs one, and are shared
 // process-wide (env/fs/log_registry.h): several FileSystem instances or DBs
 // naming the same log directory use one Log. A log closes when the last
 // WAL writer on it closes and no other file is open on it (a DB closing):
-// then another process may open it.
+// then another process may open it (env/fs/open_logs.h).
 //
 // WAL files that are not in the log (written without segwal) keep working:
 // reads, sizes, renames, deletes and listings fall through to the base.
