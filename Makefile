@@ -15,6 +15,7 @@
 #   make fuzz           the same for FUZZ_SECONDS each (FUZZ_SECONDS=3600)
 #   make check-sanitizers  unit tests under ASan+UBSan (build-asan) and the
 #                       engine tests under TSan (build-tsan)
+#   make micro-bench    the engine's hot parts alone (Google Benchmark)
 #   make clean          remove build outputs (keeps the fetched RocksDB source)
 #   make distclean      remove $(BUILD_DIR) entirely
 
@@ -40,7 +41,8 @@ TOOL_BUILD        = db_bench_ext/build-rocksdb-tool.sh --src $(ROCKSDB_SRC) \
 
 .PHONY: all build configure deps check unit-tests bench rocksdb-source \
         db_stress db_bench_src crash-test crash-test-long fuzz-build \
-        fuzz-smoke fuzz check-sanitizers check-asan check-tsan clean distclean
+        fuzz-smoke fuzz check-sanitizers check-asan check-tsan micro-bench \
+        clean distclean
 
 all: build
 
@@ -196,6 +198,12 @@ WAL_BENCH_ARGS ?=
 wal-bench: build
 	$(BUILD_DIR)/wal_flush_batch_bench --dir=$(BUILD_DIR)/wal_bench \
 	  --output=$(BUILD_DIR)/wal_bench_report.md $(WAL_BENCH_ARGS)
+
+# The engine's hot parts alone (Google Benchmark): checksums, frame codec,
+# payload codecs, the group-commit barrier.
+MICRO_BENCH_ARGS ?=
+micro-bench: build
+	$(BUILD_DIR)/micro_bench $(MICRO_BENCH_ARGS)
 
 sync-primitive-bench: build
 	$(BUILD_DIR)/sync_primitive_bench --dir=$(BUILD_DIR)/sync_primitive_bench.dir

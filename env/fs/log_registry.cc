@@ -85,11 +85,6 @@ void LogRegistry::Release(const std::string& dir) {
   st.cv.notify_all();
 }
 
-bool LogRegistry::IsOpen(const std::string& dir) {
-  std::lock_guard<std::mutex> guard(state_->mu);
-  return state_->entries.count(dir) > 0;
-}
-
 IOStatus LogRegistry::WithNoneOpenUnder(const std::string& dir,
                                         const std::function<IOStatus()>& fn) {
   State& st = *state_;

@@ -28,9 +28,6 @@ class LogRegistry {
   IOStatus Acquire(Storage* storage, const std::string& dir,
                    const LogOptions& options, std::shared_ptr<Log>* log);
 
-  // True if the log in `dir` is open (or opening, or closing).
-  bool IsOpen(const std::string& dir);
-
   // Runs `fn` while no log at or beneath `dir` is open and none can open:
   // for operations that move or remove log directories (directory renames,
   // Destroy). IOError naming the open log if one is open.

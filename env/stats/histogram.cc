@@ -29,13 +29,6 @@ void LatencyHistogram::Record(uint64_t value) {
   max_ = std::max(max_, value);
 }
 
-void LatencyHistogram::Merge(const LatencyHistogram& other) {
-  for (int i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
-  count_ += other.count_;
-  sum_ += other.sum_;
-  max_ = std::max(max_, other.max_);
-}
-
 double LatencyHistogram::Mean() const {
   return count_ == 0 ? 0.0 : static_cast<double>(sum_) / count_;
 }

@@ -13,7 +13,6 @@ namespace segwal {
 class LatencyHistogram {
  public:
   void Record(uint64_t value);
-  void Merge(const LatencyHistogram& other);
 
   uint64_t count() const { return count_; }
   uint64_t sum() const { return sum_; }
