@@ -2,6 +2,7 @@
 
 #include "env/engine/log.h"
 #include "env/fs/log_registry.h"
+#include "env/fs/wal_files.h"
 #include "env/storage/storage.h"
 #include "env/fs/wal_path.h"
 #include "env/fs/wal_router.h"
@@ -10,7 +11,6 @@
 namespace segwal {
 namespace {
 
-constexpr size_t kCopyBufferSize = 1 << 20;
 constexpr char kTempSuffix[] = ".segwal-export";
 
 using rocksdb::FileOptions;
@@ -26,15 +26,7 @@ IOStatus WritePlainCopy(Log* log, const FileInfo& info,
   if (!s.ok()) return s;
   std::unique_ptr<rocksdb::FSWritableFile> out;
   s = fs->NewWritableFile(temp, FileOptions(), &out, nullptr);
-  ReadCache cache;
-  std::string buffer(kCopyBufferSize, '\0');
-  for (uint64_t offset = 0; s.ok();) {
-    size_t got = 0;
-    s = log->Read(handle, offset, buffer.size(), &buffer[0], &got, &cache);
-    if (!s.ok() || got == 0) break;
-    s = out->Append(Slice(buffer.data(), got), IOOptions(), nullptr);
-    offset += got;
-  }
+  if (s.ok()) s = CopyLogicalFile(log, handle, out.get(), IOOptions());
   log->CloseHandle(handle);
   if (s.ok()) s = out->Fsync(IOOptions(), nullptr);
   if (out != nullptr) {

@@ -250,6 +250,22 @@ std::unique_ptr<rocksdb::FSWritableFile> NewLogicalWritableFile(
                                                options, std::move(on_close));
 }
 
+IOStatus CopyLogicalFile(Log* log, uint64_t handle,
+                         rocksdb::FSWritableFile* out, const IOOptions& io) {
+  constexpr size_t kCopyBufferSize = 1 << 20;
+  IOStatus s;
+  ReadCache cache;
+  std::string buffer(kCopyBufferSize, '\0');
+  for (uint64_t offset = 0; s.ok();) {
+    size_t got = 0;
+    s = log->Read(handle, offset, buffer.size(), &buffer[0], &got, &cache);
+    if (!s.ok() || got == 0) break;
+    s = out->Append(Slice(buffer.data(), got), io, nullptr);
+    offset += got;
+  }
+  return s;
+}
+
 std::unique_ptr<rocksdb::FSSequentialFile> NewLogicalSequentialFile(
     std::shared_ptr<Log> log, uint64_t handle, const std::string& path) {
   return std::make_unique<LogicalSequentialFile>(std::move(log), handle, path);

@@ -27,6 +27,12 @@ std::unique_ptr<rocksdb::FSWritableFile> NewLogicalWritableFile(
     std::shared_ptr<Log> log, uint64_t handle, const std::string& path,
     const rocksdb::FileOptions& options, std::function<void()> on_close);
 
+// Appends every byte of the logical file open as `handle` in `log` (as it
+// is now) to `out`; syncs nothing.
+IOStatus CopyLogicalFile(Log* log, uint64_t handle,
+                         rocksdb::FSWritableFile* out,
+                         const rocksdb::IOOptions& io);
+
 // Readers of a logical file; same handle ownership as above.
 std::unique_ptr<rocksdb::FSSequentialFile> NewLogicalSequentialFile(
     std::shared_ptr<Log> log, uint64_t handle, const std::string& path);
