@@ -18,7 +18,8 @@ enum class SyncMode {
   kGroup,     // concurrent Syncs share one fdatasync (leader/follower)
   kInterval,  // Sync returns once bytes reach the OS; a background fdatasync
               // makes them durable within sync_interval_ms
-  kNone,      // never fdatasync: a power loss may lose anything (unsafe)
+  kNone,      // Sync never runs an fdatasync (only sealing and reclaiming
+              // segments do): a power loss may lose anything (unsafe)
 };
 
 // How a new segment file gets its blocks (recycled segments have them).

@@ -100,10 +100,9 @@ std::string Latencies(const char* what, const LatencyHistogram& h) {
 }  // namespace
 
 const char kSyncModeNoneWarning[] =
-    "WARNING: UNSAFE: sync_mode=none: this log never calls fdatasync; Sync "
-    "returns without making anything durable and a power loss or OS crash "
-    "may lose any write, acknowledged or not";
-
+    "WARNING: UNSAFE: sync_mode=none: Sync and SyncAll never call fdatasync "
+    "(only the log's own needs do: sealing a full segment, reclaiming); a "
+    "power loss or OS crash may lose any write, acknowledged or not";
 
 std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
   Exposition e(log_dir);
