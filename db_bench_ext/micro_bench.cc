@@ -58,51 +58,46 @@ void BM_Crc32cPortable(benchmark::State& state) {
 }
 BENCHMARK(BM_Crc32cPortable)->Arg(256)->Arg(4096);
 
-FrameHeader SampleHeader() {
-  FrameHeader h;
-  h.stored_len = 300;
-  h.type = static_cast<uint8_t>(FrameType::kData);
-  h.raw_len = 300;
-  h.file_id = 12;
-  h.offset = 123456;
-  h.durable_mark = 4096;
-  h.payload_crc = 0x12345678;
-  return h;
-}
-
-void BM_FrameHeaderEncode(benchmark::State& state) {
-  const FrameHeader h = SampleHeader();
-  char buf[kFrameHeaderSize];
-  for (auto _ : state) {
-    EncodeFrameHeader(h, 0xabcdef, buf);
-    benchmark::DoNotOptimize(buf);
-  }
-}
-BENCHMARK(BM_FrameHeaderEncode);
-
-void BM_FrameHeaderDecode(benchmark::State& state) {
-  char buf[kFrameHeaderSize];
-  EncodeFrameHeader(SampleHeader(), 0xabcdef, buf);
-  FrameHeader out;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(DecodeFrameHeader(buf, 0xabcdef, &out));
-  }
-}
-BENCHMARK(BM_FrameHeaderDecode);
-
-// A whole data frame as the writer builds it: payload checksum, header.
-void BM_DataFrameChecksums(benchmark::State& state) {
+// The data frame of one append, as the writer builds it: header fields,
+// the payload copied after them, the header check and frame checksum.
+void BM_EncodeDataFrame(benchmark::State& state) {
   const std::string payload = WalLikeBytes(state.range(0), 2);
-  FrameHeader h = SampleHeader();
-  char buf[kFrameHeaderSize];
+  std::string out;
   for (auto _ : state) {
-    h.payload_crc = PayloadChecksum(payload.data(), payload.size());
-    EncodeFrameHeader(h, 0xabcdef, buf);
-    benchmark::DoNotOptimize(buf);
+    FrameHeader h;
+    h.type = static_cast<uint8_t>(FrameType::kData);
+    h.file_id = 12;
+    h.has_offset = false;
+    out.clear();
+    EncodeFrame(&h, payload, 0xabcdef, &out);
+    benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * payload.size());
+  state.counters["overhead_bytes"] =
+      static_cast<double>(out.size() - payload.size());
 }
-BENCHMARK(BM_DataFrameChecksums)->Arg(300)->Arg(4096);
+BENCHMARK(BM_EncodeDataFrame)->Arg(150)->Arg(300)->Arg(4096);
+
+// Decoding and verifying it, as recovery does for every frame.
+void BM_DecodeAndVerifyDataFrame(benchmark::State& state) {
+  const std::string payload = WalLikeBytes(state.range(0), 2);
+  FrameHeader in;
+  in.type = static_cast<uint8_t>(FrameType::kData);
+  in.file_id = 12;
+  in.has_offset = false;
+  std::string frame;
+  EncodeFrame(&in, payload, 0xabcdef, &frame);
+  FrameHeader out;
+  for (auto _ : state) {
+    const FrameCheck check = DecodeFrameHeader(
+        kFormatVersion, frame.data(), frame.size(), 0xabcdef, &out);
+    benchmark::DoNotOptimize(check);
+    benchmark::DoNotOptimize(
+        VerifyFrame(kFormatVersion, frame.data(), out, 0xabcdef));
+  }
+  state.SetBytesProcessed(state.iterations() * frame.size());
+}
+BENCHMARK(BM_DecodeAndVerifyDataFrame)->Arg(300)->Arg(4096);
 
 void BM_Compress(benchmark::State& state, Codec codec) {
   const std::string data = WalLikeBytes(state.range(0), 3);

@@ -162,66 +162,159 @@ TEST_F(ScanVersionTest, ErrorNamesTheVersionAndTheRemedy) {
 
 FrameHeader SampleFrameHeader() {
   FrameHeader h;
-  h.stored_len = 1000;
   h.type = static_cast<uint8_t>(FrameType::kData);
   h.codec = Codec::kZstd;
   h.raw_len = 4000;
   h.file_id = 0x1122334455667788ull;
   h.offset = 0x0000000123456789ull;
   h.durable_mark = 0x00abcdef;
-  h.payload_crc = 0xdeadbeef;
   return h;
 }
 
-std::string EncodedFrameHeader(const FrameHeader& h, uint32_t seed) {
-  std::string buf(kFrameHeaderSize, '\0');
-  EncodeFrameHeader(h, seed, &buf[0]);
+// A version-2 frame: header and payload.
+std::string EncodedFrame(FrameHeader h, const std::string& payload,
+                         uint32_t seed) {
+  std::string out;
+  EncodeFrame(&h, payload, seed, &out);
+  return out;
+}
+
+// A version-1 header (older segwal's 40 bytes), its payload checksum set.
+std::string EncodedFrameHeaderV1(FrameHeader h, const std::string& payload,
+                                 uint32_t seed) {
+  h.stored_len = static_cast<uint32_t>(payload.size());
+  h.crc = PayloadChecksumV1(payload.data(), payload.size());
+  std::string buf(kFrameHeaderSizeV1, '\0');
+  EncodeFrameHeaderV1(h, seed, &buf[0]);
   return buf;
 }
 
 TEST(FrameHeaderTest, RoundTrip) {
   const uint32_t seed = SegmentSeed(42, 7);
-  const FrameHeader in = SampleFrameHeader();
-  const std::string buf = EncodedFrameHeader(in, seed);
+  const std::string payload(1000, 'p');
+  for (uint32_t version : {1u, 2u}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    const FrameHeader in = SampleFrameHeader();
+    const std::string buf =
+        version == 1 ? EncodedFrameHeaderV1(in, payload, seed) + payload
+                     : EncodedFrame(in, payload, seed);
+    FrameHeader out;
+    ASSERT_EQ(FrameCheck::kValid,
+              DecodeFrameHeader(version, buf.data(), buf.size(), seed, &out));
+    EXPECT_EQ(payload.size(), out.stored_len);
+    EXPECT_EQ(in.type, out.type);
+    EXPECT_EQ(in.codec, out.codec);
+    EXPECT_EQ(in.raw_len, out.raw_len);
+    EXPECT_EQ(in.file_id, out.file_id);
+    EXPECT_TRUE(out.has_offset);
+    EXPECT_EQ(in.offset, out.offset);
+    EXPECT_EQ(in.durable_mark, out.durable_mark);
+    EXPECT_EQ(buf.size(), out.header_len + out.stored_len);
+    EXPECT_TRUE(VerifyFrame(version, buf.data(), out, seed));
+  }
+}
+
+// What a version-2 header leaves out costs nothing: a frame with no offset
+// (not a data frame), no durable mark and no codec has a nine-byte header
+// for a small id.
+TEST(FrameHeaderTest, VersionTwoLeavesOutWhatIsNotThere) {
+  const uint32_t seed = SegmentSeed(42, 7);
+  FrameHeader in;
+  in.type = static_cast<uint8_t>(FrameType::kDelete);
+  in.file_id = 5;
+  in.has_offset = false;
+  const std::string buf = EncodedFrame(in, std::string(), seed);
+  EXPECT_EQ(9u, buf.size());
   FrameHeader out;
-  ASSERT_EQ(FrameCheck::kValid, DecodeFrameHeader(buf.data(), seed, &out));
-  EXPECT_EQ(in.stored_len, out.stored_len);
-  EXPECT_EQ(in.type, out.type);
-  EXPECT_EQ(in.codec, out.codec);
-  EXPECT_EQ(in.raw_len, out.raw_len);
-  EXPECT_EQ(in.file_id, out.file_id);
-  EXPECT_EQ(in.offset, out.offset);
-  EXPECT_EQ(in.durable_mark, out.durable_mark);
-  EXPECT_EQ(in.payload_crc, out.payload_crc);
+  ASSERT_EQ(FrameCheck::kValid,
+            DecodeFrameHeader(2, buf.data(), buf.size(), seed, &out));
+  EXPECT_FALSE(out.has_offset);
+  EXPECT_EQ(0u, out.durable_mark);
+  EXPECT_EQ(Codec::kNone, out.codec);
+  EXPECT_EQ(9u, out.header_len);
+  // A data frame of 300 bytes at an offset below 2^28 with a small id:
+  // 14 bytes of header.
+  FrameHeader data;
+  data.type = static_cast<uint8_t>(FrameType::kData);
+  data.file_id = 5;
+  data.offset = (1u << 28) - 1;
+  EXPECT_EQ(14u + 300, EncodedFrame(data, std::string(300, 'p'), seed).size());
 }
 
 TEST(FrameHeaderTest, EveryCheckOutcome) {
   const uint32_t seed = SegmentSeed(42, 7);
+  const std::string payload(64, 'p');
   FrameHeader out;
-  const std::string zeros(kFrameHeaderSize, '\0');
-  EXPECT_EQ(FrameCheck::kZero, DecodeFrameHeader(zeros.data(), seed, &out));
-
-  const std::string good = EncodedFrameHeader(SampleFrameHeader(), seed);
-  for (size_t byte = 0; byte < kFrameHeaderSize; ++byte) {
-    for (int bit = 0; bit < 8; ++bit) {
-      std::string buf = good;
-      buf[byte] ^= static_cast<char>(1 << bit);
-      EXPECT_EQ(FrameCheck::kBadChecksum,
-                DecodeFrameHeader(buf.data(), seed, &out))
-          << "byte " << byte << " bit " << bit;
+  const std::string zeros(kMaxFrameHeaderSize, '\0');
+  for (uint32_t version : {1u, 2u}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    EXPECT_EQ(FrameCheck::kZero, DecodeFrameHeader(version, zeros.data(),
+                                                   zeros.size(), seed, &out));
+    const std::string good =
+        version == 1
+            ? EncodedFrameHeaderV1(SampleFrameHeader(), payload, seed) + payload
+            : EncodedFrame(SampleFrameHeader(), payload, seed);
+    ASSERT_EQ(FrameCheck::kValid,
+              DecodeFrameHeader(version, good.data(), good.size(), seed, &out));
+    const size_t header_len = out.header_len;
+    // Version 2's frame checksum (bytes 0-3) is checked with the payload;
+    // every other header bit is covered by the header's own check.
+    const size_t first = version == 1 ? 0 : 4;
+    for (size_t byte = first; byte < header_len; ++byte) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string buf = good;
+        buf[byte] ^= static_cast<char>(1 << bit);
+        FrameHeader flipped;
+        const FrameCheck check = DecodeFrameHeader(version, buf.data(),
+                                                   buf.size(), seed, &flipped);
+        EXPECT_TRUE(check == FrameCheck::kBadChecksum ||
+                    (check == FrameCheck::kValid &&
+                     !VerifyFrame(version, buf.data(), flipped, seed)))
+            << "byte " << byte << " bit " << bit << ": "
+            << FrameCheckName(check);
+      }
     }
+    for (size_t byte = 0; byte < 4; ++byte) {
+      std::string buf = good;
+      buf[byte] ^= 1;
+      FrameHeader flipped;
+      if (DecodeFrameHeader(version, buf.data(), buf.size(), seed, &flipped) ==
+          FrameCheck::kValid) {
+        EXPECT_FALSE(VerifyFrame(version, buf.data(), flipped, seed));
+      }
+    }
+    // A payload byte flipped: the header checks out, the frame does not.
+    std::string damaged = good;
+    damaged[header_len + 10] ^= 1;
+    ASSERT_EQ(FrameCheck::kValid, DecodeFrameHeader(version, damaged.data(),
+                                                    damaged.size(), seed, &out));
+    EXPECT_FALSE(VerifyFrame(version, damaged.data(), out, seed));
+    // Too few bytes for the header.
+    EXPECT_EQ(FrameCheck::kTruncated,
+              DecodeFrameHeader(version, good.data(), header_len - 1, seed,
+                                &out));
   }
 
   // Reserved bits set under a matching checksum: a bad field.
-  std::string reserved = good;
+  std::string reserved =
+      EncodedFrameHeaderV1(SampleFrameHeader(), payload, seed);
   reserved[10] = 1;
   PutFixed32(&reserved[0],
              crc32c::Mask(crc32c::Extend(seed, reserved.data() + 4,
-                                         kFrameHeaderSize - 4)));
+                                         kFrameHeaderSizeV1 - 4)));
   EXPECT_EQ(FrameCheck::kBadField,
-            DecodeFrameHeader(reserved.data(), seed, &out));
+            DecodeFrameHeader(1, reserved.data(), reserved.size(), seed, &out));
+  std::string flags = EncodedFrame(SampleFrameHeader(), payload, seed);
+  ASSERT_EQ(FrameCheck::kValid,
+            DecodeFrameHeader(2, flags.data(), flags.size(), seed, &out));
+  flags[6] &= static_cast<char>(0xf0);  // type 0: no frame has it
+  PutFixed16(&flags[4], static_cast<uint16_t>(crc32c::Extend(
+                            seed, flags.data() + 6, out.header_len - 6)));
+  EXPECT_EQ(FrameCheck::kBadField,
+            DecodeFrameHeader(2, flags.data(), flags.size(), seed, &out));
   for (FrameCheck c : {FrameCheck::kValid, FrameCheck::kZero,
-                       FrameCheck::kBadChecksum, FrameCheck::kBadField}) {
+                       FrameCheck::kTruncated, FrameCheck::kBadChecksum,
+                       FrameCheck::kBadField}) {
     EXPECT_STRNE("unknown", FrameCheckName(c));
   }
 }
@@ -229,31 +322,41 @@ TEST(FrameHeaderTest, EveryCheckOutcome) {
 // The same bytes never validate in another segment or another log: a stale
 // frame in a recycled segment, or a segment copied from another log, fails.
 TEST(FrameHeaderTest, ChecksumIsBoundToTheSegment) {
-  const std::string buf = EncodedFrameHeader(SampleFrameHeader(),
-                                             SegmentSeed(42, 7));
-  FrameHeader out;
-  EXPECT_EQ(FrameCheck::kValid,
-            DecodeFrameHeader(buf.data(), SegmentSeed(42, 7), &out));
-  EXPECT_EQ(FrameCheck::kBadChecksum,
-            DecodeFrameHeader(buf.data(), SegmentSeed(42, 8), &out));
-  EXPECT_EQ(FrameCheck::kBadChecksum,
-            DecodeFrameHeader(buf.data(), SegmentSeed(43, 7), &out));
-  EXPECT_EQ(FrameCheck::kBadChecksum,
-            DecodeFrameHeader(buf.data(), 0, &out));
+  const std::string payload(64, 'p');
+  for (uint32_t version : {1u, 2u}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    const uint32_t seed = SegmentSeed(42, 7);
+    const std::string buf =
+        version == 1
+            ? EncodedFrameHeaderV1(SampleFrameHeader(), payload, seed) + payload
+            : EncodedFrame(SampleFrameHeader(), payload, seed);
+    FrameHeader out;
+    EXPECT_EQ(FrameCheck::kValid,
+              DecodeFrameHeader(version, buf.data(), buf.size(), seed, &out));
+    for (uint32_t other : {SegmentSeed(42, 8), SegmentSeed(43, 7), 0u}) {
+      FrameHeader in_other;
+      const FrameCheck check =
+          DecodeFrameHeader(version, buf.data(), buf.size(), other, &in_other);
+      EXPECT_TRUE(check == FrameCheck::kBadChecksum ||
+                  !VerifyFrame(version, buf.data(), in_other, other));
+    }
+  }
   // Distinct identities give distinct seeds.
   EXPECT_NE(SegmentSeed(42, 7), SegmentSeed(7, 42));
   EXPECT_NE(SegmentSeed(1, 1), SegmentSeed(1, 2));
 }
 
-TEST(FrameHeaderTest, FootprintIsAligned) {
-  EXPECT_EQ(kFrameHeaderSize, FrameFootprint(0));
-  EXPECT_EQ(48u, FrameFootprint(1));
-  EXPECT_EQ(48u, FrameFootprint(8));
-  EXPECT_EQ(56u, FrameFootprint(9));
+TEST(FrameHeaderTest, Footprints) {
+  FrameHeader h;
   for (uint32_t n = 0; n < 100; ++n) {
-    EXPECT_EQ(0u, FrameFootprint(n) % kFrameAlignment);
-    EXPECT_GE(FrameFootprint(n), kFrameHeaderSize + n);
-    EXPECT_LT(FrameFootprint(n), kFrameHeaderSize + n + kFrameAlignment);
+    h.stored_len = n;
+    const uint64_t v1 = FrameFootprint(1, h);
+    EXPECT_EQ(0u, v1 % FrameAlignment(1));
+    EXPECT_GE(v1, kFrameHeaderSizeV1 + n);
+    EXPECT_LT(v1, kFrameHeaderSizeV1 + n + FrameAlignment(1));
+    h.header_len = 12;
+    EXPECT_EQ(12u + n, FrameFootprint(2, h));
+    EXPECT_LE(FrameFootprint(2, h), MaxFrameFootprint(n));
   }
 }
 

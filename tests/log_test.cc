@@ -501,7 +501,7 @@ TEST_F(LogTest, WritebackStartsForEveryMibOfUnsyncedFrames) {
     EXPECT_EQ(hints[0].path, hint.path);
     EXPECT_EQ(next, hint.offset);  // contiguous: every unsynced byte once
     EXPECT_GE(hint.n, kMiB);
-    EXPECT_LT(hint.n, kMiB + FrameFootprint(4096));  // at most a frame over
+    EXPECT_LT(hint.n, kMiB + MaxFrameFootprint(4096));  // at most a frame over
     next = hint.offset + hint.n;
   }
   EXPECT_EQ(hints.size(), log_->GetStats().writeback_starts);

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "env/format/crc32c.h"
+#include "env/format/varint.h"
 #include "env/engine/log.h"
 #include "tests/segwal_test_util.h"
 #include "tests/support/log_fixture.h"
+#include "tests/support/v1_log.h"
 
 namespace segwal {
 namespace {
@@ -170,9 +172,10 @@ TEST_P(MidLogDamageTest, EachModeDoesWhatItSays) {
       place == Place::kSealedSegment ? ids[1] : ids.back();
   const FrameAt frame = MiddleFrame(segment);
   const size_t write = WriteOf(frame.header);
-  const uint64_t at = frame.offset + (part == Part::kFrameHeader ? 17
-                                      : part == Part::kPayload  ? 40 + 123
-                                                                : 1);
+  // In the header's varints; in the payload; in the header's own check.
+  const uint64_t at = part == Part::kFrameHeader ? frame.payload_offset() - 1
+                      : part == Part::kPayload   ? frame.payload_offset() + 123
+                                                 : frame.offset + 4;
   FlipByte(SegmentPath(segment), at);
   const DirImage damaged = SaveDir();
 
@@ -269,8 +272,8 @@ TEST_F(RecoveryTest, LastFrameCutAtEveryOffset) {
   const FrameAt last = FramesIn(SegmentImage(head)).back();
   ASSERT_EQ(static_cast<uint8_t>(FrameType::kData), last.header.type);
   ASSERT_EQ(writes_.size() - 1, WriteOf(last.header));
-  const uint64_t whole = kFrameHeaderSize + last.header.stored_len;
-  const uint64_t footprint = FrameFootprint(last.header.stored_len);
+  const uint64_t whole = last.size();
+  const uint64_t footprint = last.footprint();
   const DirImage intact = SaveDir();
 
   for (uint64_t cut = 0; cut <= footprint; ++cut) {
@@ -285,7 +288,7 @@ TEST_F(RecoveryTest, LastFrameCutAtEveryOffset) {
       continue;
     }
     ExpectFiles(StateAfter(writes_.size() - 1));
-    const bool torn = cut >= kFrameHeaderSize;
+    const bool torn = cut >= last.header.header_len;
     EXPECT_EQ(torn, info_.torn_tail);
     EXPECT_EQ(torn ? footprint : 0, info_.bytes_cut);
     if (cut % 97 == 0) {
@@ -301,7 +304,7 @@ TEST_F(RecoveryTest, TornFrameAtTheTailByMode) {
   WriteLog(/*rounds=*/3, /*chunk=*/300);
   const uint64_t head = SegmentIds().back();
   const FrameAt last = FramesIn(SegmentImage(head)).back();
-  storage_.SetSize(SegmentPath(head), last.offset + kFrameHeaderSize + 100);
+  storage_.SetSize(SegmentPath(head), last.payload_offset() + 100);
   const DirImage torn = SaveDir();
   for (RecoveryMode mode : kAllModes) {
     SCOPED_TRACE(RecoveryModeName(mode));
@@ -318,7 +321,7 @@ TEST_F(RecoveryTest, TornFrameAtTheTailByMode) {
     }
     ASSERT_TRUE(s.ok()) << s.ToString();
     EXPECT_TRUE(info_.torn_tail);
-    EXPECT_EQ(FrameFootprint(last.header.stored_len), info_.bytes_cut);
+    EXPECT_EQ(last.footprint(), info_.bytes_cut);
     EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
     ExpectFiles(StateAfter(writes_.size() - 1));
   }
@@ -337,14 +340,14 @@ TEST_F(RecoveryTest, ZeroedTailSector) {
                    std::string(testing::MemStorage::kSectorSize, '\0'));
   // The first frame the zeros touch, and whether its header survived.
   size_t first = 0;
-  while (frames[first].offset + FrameFootprint(frames[first].header.stored_len) <=
+  while (frames[first].end() <=
          sector) {
     ++first;
   }
   ASSERT_EQ(static_cast<uint8_t>(FrameType::kData),
             frames[first].header.type);
   const bool header_survived =
-      frames[first].offset + kFrameHeaderSize <= sector;
+      frames[first].payload_offset() <= sector;
 
   Open();
   EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
@@ -359,7 +362,7 @@ TEST_F(RecoveryTest, GarbageAfterTheTail) {
   WriteLog(/*rounds=*/6, /*chunk=*/300);
   const uint64_t head = SegmentIds().back();
   const FrameAt last = FramesIn(SegmentImage(head)).back();
-  const uint64_t end = last.offset + FrameFootprint(last.header.stored_len);
+  const uint64_t end = last.end();
   storage_.Corrupt(SegmentPath(head), end, testing::RandomBytes(3000, 5));
   for (RecoveryMode mode : kAllModes) {
     SCOPED_TRACE(RecoveryModeName(mode));
@@ -413,7 +416,7 @@ TEST_F(RecoveryTest, StaleFramesInRecycledSegmentsNeverReplay) {
   const uint64_t head = SegmentIds().back();
   const std::string image = SegmentImage(head);
   const FrameAt last = FramesIn(image).back();
-  const uint64_t end = last.offset + FrameFootprint(last.header.stored_len);
+  const uint64_t end = last.end();
   ASSERT_NE(std::string::npos, image.find_first_not_of('\0', end))
       << "segment " << head << " was not recycled";
 
@@ -581,10 +584,17 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
     const std::string image = SegmentImage(segment);
     const FrameAt frame = MiddleFrame(segment);
     const uint32_t seed = SegmentSeed(HeaderOf(image).log_uid, segment);
-    std::string header = image.substr(frame.offset, kFrameHeaderSize);
-    PutFixed32(&header[4], 0xFFFFFFF0u);
-    PutFixed32(&header[0], crc32c::Mask(crc32c::Extend(
-                               seed, header.data() + 4, kFrameHeaderSize - 4)));
+    // The frame's header again, with the length changed and the header
+    // check fixed up (version 2 layout: crc, check, kind, varints).
+    ASSERT_EQ(2u, frame.version);
+    const FrameHeader& h = frame.header;
+    std::string header = image.substr(frame.offset, 7);
+    PutVarint64(&header, 0xFFFFFFF0u);
+    PutVarint64(&header, h.file_id);
+    if (h.has_offset) PutVarint64(&header, h.offset);
+    if (h.durable_mark != 0) PutVarint64(&header, h.durable_mark);
+    PutFixed16(&header[4], static_cast<uint16_t>(crc32c::Extend(
+                               seed, header.data() + 6, header.size() - 6)));
     storage_.Corrupt(SegmentPath(segment), frame.offset, header);
 
     IOStatus s = Reopen(SmallSegments());
@@ -595,7 +605,7 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
     EXPECT_NE(std::string::npos, s.ToString().find("frame length 4294967280"))
         << s.ToString();
     storage_.Corrupt(SegmentPath(segment), frame.offset,
-                     image.substr(frame.offset, kFrameHeaderSize));
+                     image.substr(frame.offset, header.size()));
     Open();
     ExpectFiles(FullState());
     log_.reset();
@@ -636,7 +646,7 @@ TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {
   const std::string image = test::ReadFileToString(path);
   const std::vector<FrameAt> data = DataFramesIn(image);
   ASSERT_EQ(12u, data.size());
-  const uint64_t at = data[5].offset + kFrameHeaderSize;
+  const uint64_t at = data[5].payload_offset();
   const char flipped = static_cast<char>(image[at] ^ 0x40);
   std::unique_ptr<StorageFile> file;
   ASSERT_TRUE(PosixStorage()->OpenFile(path, /*create=*/false, &file).ok());
@@ -650,6 +660,70 @@ TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {
             s.ToString().find(Where(1, data[5].offset)))
       << s.ToString();
   log.reset();
+}
+
+// ---- Logs written by format version 1 ----------------------------------------
+
+// A log of two version-1 segments (as segwal wrote before the compact
+// frames) opens and reads; new writes go to a version-2 segment, and the
+// mixed log reopens whole.
+TEST_F(RecoveryTest, VersionOneLogOpensAndGrowsInVersionTwo) {
+  constexpr uint64_t kUid = 0x1234;
+  const uint64_t size = SmallSegments().segment_size;
+  FileTable empty;
+  testing::V1SegmentWriter first(kUid, 1, size, 0, 0, empty.EncodeSnapshot());
+  first.Frame(FrameType::kCreate, 1, 0, "a.log");
+  first.Frame(FrameType::kData, 1, 0, Pattern(3000, 1));
+  first.Frame(FrameType::kCreate, 2, 0, "b.log");
+  first.Frame(FrameType::kData, 2, 0, Pattern(500, 2));
+  first.Frame(FrameType::kData, 1, 3000, Pattern(200, 3));
+  FileTable table;  // the table as the first segment leaves it
+  for (const auto& frame : FramesIn(first.image())) {
+    ASSERT_TRUE(table
+                    .Apply(frame.header,
+                           Slice(first.image().data() + frame.payload_offset(),
+                                 frame.header.stored_len),
+                           FrameLocation{1, static_cast<uint32_t>(frame.offset),
+                                         0})
+                    .ok());
+  }
+  testing::V1SegmentWriter second(kUid, 2, size, 1, first.end(),
+                                  table.EncodeSnapshot());
+  second.Frame(FrameType::kData, 2, 500, Pattern(700, 4));
+  second.Frame(FrameType::kRename, 2, 0, "archive/b.log");
+  ASSERT_TRUE(testing::PutSegment(&storage_, testing::kLogDir, 1,
+                                  first.image(), size).ok());
+  ASSERT_TRUE(testing::PutSegment(&storage_, testing::kLogDir, 2,
+                                  second.image(), size).ok());
+
+  const std::string a = Pattern(3000, 1) + Pattern(200, 3);
+  const std::string b = Pattern(500, 2) + Pattern(700, 4);
+  Open();
+  EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+  EXPECT_EQ(a, ReadAll(log_.get(), "a.log"));
+  EXPECT_EQ(b, ReadAll(log_.get(), "archive/b.log"));
+  Append("a.log", "new bytes");
+  ASSERT_TRUE(log_->SyncAll().ok());
+  Open();
+  EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+  EXPECT_EQ(a + "new bytes", ReadAll(log_.get(), "a.log"));
+  EXPECT_EQ(b, ReadAll(log_.get(), "archive/b.log"));
+  const std::vector<uint64_t> ids = SegmentIds();
+  ASSERT_EQ(3u, ids.size());
+  EXPECT_EQ(1u, HeaderOf(SegmentImage(ids[0])).version);
+  EXPECT_EQ(1u, HeaderOf(SegmentImage(ids[1])).version);
+  EXPECT_EQ(kFormatVersion, HeaderOf(SegmentImage(ids[2])).version);
+
+  // Damage in a version-1 segment is found and named as before.
+  log_.reset();
+  const FrameAt damaged = FramesIn(SegmentImage(1))[2];  // a.log's data
+  FlipByte(SegmentPath(1), damaged.payload_offset() + 10);
+  IOStatus s = Reopen(SmallSegments());
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find(Where(1, damaged.offset)))
+      << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("payload checksum mismatch"))
+      << s.ToString();
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ ReadOnlyView::ReadOnlyView(Storage* storage, const std::string& dir,
     segment->id = scanned.id;
     segment->size = scanned.header.segment_size;
     segment->seed = SegmentSeed(scanned.header.log_uid, scanned.id);
+    segment->version = scanned.header.version;
     segment->end.store(scanned.end, std::memory_order_relaxed);
     segment->file = std::move(scanned.file);
     head_bytes_ = scanned.end;

@@ -25,7 +25,7 @@ IOStatus Reader::ReadFramePayload(const Extent& extent, const Segment& segment,
     return IOStatus::OK();
   }
   const uint64_t start = extent.frame_offset;
-  const uint64_t need = kFrameHeaderSize + extent.stored_len;
+  const uint64_t need = uint64_t{extent.header_len} + extent.stored_len;
   const auto where = [&] {
     return "segwal log " + dir_ + ": file " + file_name + ", segment " +
            std::to_string(segment.id) + " offset " + std::to_string(start);
@@ -51,9 +51,10 @@ IOStatus Reader::ReadFramePayload(const Extent& extent, const Segment& segment,
     cache->segment_id = segment.id;
     cache->window_start = start;
   }
-  const char* payload =
-      cache->window.data() + (start - cache->window_start) + kFrameHeaderSize;
-  if (PayloadChecksum(payload, extent.stored_len) != extent.payload_crc) {
+  const char* frame = cache->window.data() + (start - cache->window_start);
+  const char* payload = frame + extent.header_len;
+  if (!VerifyFrameBytes(segment.version, frame, extent.header_len,
+                        extent.stored_len, extent.crc, segment.seed)) {
     IOStatus s = IOStatus::Corruption(where() + ": payload checksum mismatch");
     s.SetDataLoss(true);
     return s;

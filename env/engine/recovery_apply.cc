@@ -41,7 +41,7 @@ IOStatus ApplyRecovery(const LogContext& context, const ScanResult& scan,
     if (repair.zero_fill) {
       s = writer->WriteZeros(repair.file_id, repair.start, repair.end);
     } else {
-      s = writer->Write(FrameFootprint(0), [&](FrameHeader* frame, Slice*,
+      s = writer->Write(MaxFrameFootprint(0), [&](FrameHeader* frame, Slice*,
                                                bool* write) {
         frame->type = static_cast<uint8_t>(FrameType::kTruncate);
         frame->file_id = repair.file_id;

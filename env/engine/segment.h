@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "env/format/format.h"
 #include "env/storage/serial_sync.h"
 #include "env/storage/storage.h"
 
@@ -17,6 +18,7 @@ struct Segment {
   uint64_t id = 0;
   uint64_t size = 0;
   uint32_t seed = 0;  // checksum seed: the segment's identity (format.h)
+  uint32_t version = kFormatVersion;  // its header's: how frames are laid out
   // Just past the last frame. The writer stores it after a frame is in the
   // file and before the catalog refers to the frame, so a reader that found
   // a frame through the catalog sees an end at or past it.
@@ -27,8 +29,11 @@ struct Segment {
   // Every fdatasync of the file once it is shared (head or sealed): one at
   // a time, none after a failure (serial_sync.h).
   SerialSync syncs;
-  // The writer's alone: writeback was started up to here.
+  // The writer's alone: writeback was started up to here; the last durable
+  // mark a frame recorded, and where that frame ended.
   uint64_t writeback_end = 0;
+  uint32_t recorded_mark = 0;
+  uint64_t recorded_mark_end = 0;
 };
 
 // (segment id << 32) | offset: segments are at most 4 GiB.

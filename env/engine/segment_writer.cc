@@ -11,7 +11,7 @@ namespace {
 constexpr uint64_t kWritebackChunkBytes = 1 << 20;
 // LSNs and extents hold segment offsets in 32 bits: frames end before 4 GiB
 // even in a 4 GiB segment.
-constexpr uint64_t kMaxFrameEnd = (1ull << 32) - kFrameAlignment;
+constexpr uint64_t kMaxFrameEnd = (1ull << 32) - 1;
 
 FrameHeader MakeFrame(FrameType type, uint64_t file_id, uint64_t offset) {
   FrameHeader h;
@@ -19,20 +19,6 @@ FrameHeader MakeFrame(FrameType type, uint64_t file_id, uint64_t offset) {
   h.file_id = file_id;
   h.offset = offset;
   return h;
-}
-
-// Appends one encoded frame (header, payload, zero padding) to *out.
-// Completes *header (lengths, payload checksum) as it is written.
-void EncodeFrame(FrameHeader* header, const Slice& payload, uint32_t seed,
-                 std::string* out) {
-  header->stored_len = static_cast<uint32_t>(payload.size());
-  if (header->codec == Codec::kNone) header->raw_len = header->stored_len;
-  header->payload_crc = PayloadChecksum(payload.data(), payload.size());
-  const size_t start = out->size();
-  out->resize(start + kFrameHeaderSize);
-  EncodeFrameHeader(*header, seed, &(*out)[start]);
-  out->append(payload.data(), payload.size());
-  out->resize(start + FrameFootprint(header->stored_len), '\0');
 }
 
 uint64_t Capacity(const Segment& segment) {
@@ -108,12 +94,25 @@ void SegmentWriter::MaybeStartWritebackLocked() {
   ++stats_.writeback_starts;
 }
 
+// A frame records the durable mark when it moved since the last frame that
+// did, and at least every kMarkIntervalBytes: recovery needs one valid
+// frame after a damaged spot that proves the spot was durable, and every
+// frame written after a sync could prove it.
+uint32_t SegmentWriter::DurableMarkToRecordLocked(uint64_t offset) {
+  const uint32_t mark = static_cast<uint32_t>(HeadDurableOffsetLocked());
+  if (mark == 0 || (mark == head_->recorded_mark &&
+                    offset < head_->recorded_mark_end + kMarkIntervalBytes)) {
+    return 0;
+  }
+  return mark;
+}
+
 IOStatus SegmentWriter::WriteFrameLocked(FrameHeader header,
                                          const Slice& payload) {
-  header.durable_mark = static_cast<uint32_t>(HeadDurableOffsetLocked());
+  const uint64_t offset = head_->end.load(std::memory_order_relaxed);
+  header.durable_mark = DurableMarkToRecordLocked(offset);
   frame_buffer_.clear();
   EncodeFrame(&header, payload, head_->seed, &frame_buffer_);
-  const uint64_t offset = head_->end.load(std::memory_order_relaxed);
   IOStatus s = head_->file->Write(offset, frame_buffer_.data(),
                                   frame_buffer_.size());
   if (!s.ok()) return error_->Set(s);
@@ -131,6 +130,10 @@ IOStatus SegmentWriter::WriteFrameLocked(FrameHeader header,
         IOStatus::IOError("segwal internal error: " + s.ToString()));
   }
   written_lsn_.store(lsn, std::memory_order_release);
+  if (header.durable_mark != 0) {
+    head_->recorded_mark = header.durable_mark;
+    head_->recorded_mark_end = end;
+  }
   if (!was_half_full && HeadHalfFullLocked()) preparer_->RequestAhead();
   MaybeStartWritebackLocked();
   ++stats_.frames_written;
@@ -180,10 +183,11 @@ IOStatus SegmentWriter::StartSegmentLocked(std::shared_ptr<Segment> next) {
   header.prev_segment_end =
       head_ != nullptr ? head_->end.load(std::memory_order_relaxed) : 0;
   header.created_unix_time = context_.clock->NowUnixSeconds();
+  header.version = next->version;
   std::string block(kSegmentHeaderBlock, '\0');
   EncodeSegmentHeader(header, &block[0]);
   const std::string snapshot = catalog_->EncodeSnapshot();
-  if (kSegmentHeaderBlock + FrameFootprint(static_cast<uint32_t>(
+  if (kSegmentHeaderBlock + MaxFrameFootprint(static_cast<uint32_t>(
                                 snapshot.size())) > next->size / 2) {
     return IOStatus::InvalidArgument(
         "segwal log " + context_.dir + ": the file table (" +
@@ -191,12 +195,15 @@ IOStatus SegmentWriter::StartSegmentLocked(std::shared_ptr<Segment> next) {
         " bytes) does not fit half a segment: raise segment_size");
   }
   FrameHeader h = MakeFrame(FrameType::kSnapshot, 0, 0);
+  h.has_offset = false;
   h.durable_mark = static_cast<uint32_t>(kSegmentHeaderBlock);
   EncodeFrame(&h, snapshot, next->seed, &block);
   IOStatus s = next->file->Write(0, block.data(), block.size());
   if (s.ok()) s = next->file->Sync();
   if (!s.ok()) return error_->Set(s);
   next->end.store(block.size(), std::memory_order_release);
+  next->recorded_mark = h.durable_mark;
+  next->recorded_mark_end = block.size();
   ++(next->recycled ? stats_.segments_recycled : stats_.segments_created);
   if (next->zero_filled) ++stats_.segments_zero_filled;
   catalog_->AddSegment(next);
@@ -227,7 +234,7 @@ IOStatus SegmentWriter::WriteDataMayUnlock(
     const std::vector<EncodedChunk>& chunks) {
   for (const EncodedChunk& chunk : chunks) {
     IOStatus s = EnsureRoomMayUnlock(
-        lock, FrameFootprint(static_cast<uint32_t>(chunk.stored().size())));
+        lock, MaxFrameFootprint(static_cast<uint32_t>(chunk.stored().size())));
     if (!s.ok()) return s;
     uint64_t size = 0;
     s = catalog_->WritableSize(id, &size);
@@ -300,7 +307,7 @@ IOStatus SegmentWriter::WriteZeros(uint64_t id, uint64_t start,
 
 IOStatus SegmentWriter::Truncate(uint64_t id, uint64_t size) {
   uint64_t grow_from = 0;
-  IOStatus s = Write(FrameFootprint(0), [&](FrameHeader* frame, Slice*,
+  IOStatus s = Write(MaxFrameFootprint(0), [&](FrameHeader* frame, Slice*,
                                             bool* write) {
     uint64_t now = 0;
     IOStatus found = catalog_->WritableSize(id, &now);

@@ -111,6 +111,8 @@ class SegmentWriter {
   // Writes one frame at the head; room must be ensured.
   IOStatus WriteFrameLocked(FrameHeader header, const Slice& payload);
   uint64_t HeadDurableOffsetLocked() const;
+  // The durable mark the frame at `offset` records (0: none).
+  uint32_t DurableMarkToRecordLocked(uint64_t offset);
   bool HeadHalfFullLocked() const;
   void MaybeStartWritebackLocked();
 

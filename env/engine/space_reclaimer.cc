@@ -85,7 +85,7 @@ IOStatus SpaceReclaimer::RelocateLocked() {
              Slice(cache.decoded.data() + run.extent.skip, run.extent.length))) {
       bool still_backed = true;
       s = writer_->Write(
-          FrameFootprint(static_cast<uint32_t>(chunk.stored().size())),
+          MaxFrameFootprint(static_cast<uint32_t>(chunk.stored().size())),
           [&](FrameHeader* frame, Slice* payload, bool* write) {
             // Making room may have let writers in: copy only bytes the
             // file still takes from this frame, never over newer ones.

@@ -78,6 +78,7 @@ WritableLog::WritableLog(Storage* storage, const std::string& dir,
     segment->id = scanned.id;
     segment->size = scanned.header.segment_size;
     segment->seed = SegmentSeed(scanned.header.log_uid, scanned.id);
+    segment->version = scanned.header.version;
     segment->end.store(scanned.end, std::memory_order_relaxed);
     segment->file = scanned.file;
     catalog()->AddSegment(segment);
@@ -167,10 +168,11 @@ IOStatus WritableLog::Create(const std::string& name, uint64_t* id) {
   if (s.ok()) s = EnsureWritable();
   if (!s.ok()) return s;
   uint64_t new_id = 0;
-  s = writer_.Write(FrameFootprint(static_cast<uint32_t>(name.size())),
+  s = writer_.Write(MaxFrameFootprint(static_cast<uint32_t>(name.size())),
                     [&](FrameHeader* frame, Slice* payload, bool* write) {
                       new_id = catalog()->AllocateFileId();
                       frame->type = static_cast<uint8_t>(FrameType::kCreate);
+                      frame->has_offset = false;
                       frame->file_id = new_id;
                       *payload = name;
                       *write = true;
@@ -185,12 +187,13 @@ IOStatus WritableLog::Rename(const std::string& from, const std::string& to) {
   if (s.ok()) s = EnsureWritable();
   if (!s.ok()) return s;
   return writer_.Write(
-      FrameFootprint(static_cast<uint32_t>(to.size())),
+      MaxFrameFootprint(static_cast<uint32_t>(to.size())),
       [&](FrameHeader* frame, Slice* payload, bool* write) {
         uint64_t file_id = 0;
         IOStatus found = catalog()->IdOf(from, &file_id);
         if (!found.ok()) return found;
         frame->type = static_cast<uint8_t>(FrameType::kRename);
+        frame->has_offset = false;
         frame->file_id = file_id;
         *payload = to;
         *write = true;
@@ -201,7 +204,7 @@ IOStatus WritableLog::Rename(const std::string& from, const std::string& to) {
 IOStatus WritableLog::Delete(const std::string& name, uint64_t only_id) {
   IOStatus s = EnsureWritable();
   if (!s.ok()) return s;
-  s = writer_.Write(FrameFootprint(0), [&](FrameHeader* frame, Slice*,
+  s = writer_.Write(MaxFrameFootprint(0), [&](FrameHeader* frame, Slice*,
                                            bool* write) {
     uint64_t file_id = 0;
     IOStatus found = catalog()->IdOf(name, &file_id);
@@ -211,6 +214,7 @@ IOStatus WritableLog::Delete(const std::string& name, uint64_t only_id) {
     }
     if (!found.ok()) return found;
     frame->type = static_cast<uint8_t>(FrameType::kDelete);
+    frame->has_offset = false;
     frame->file_id = file_id;
     *write = true;
     return IOStatus::OK();
@@ -225,7 +229,7 @@ IOStatus WritableLog::Link(const std::string& from, const std::string& to) {
   if (s.ok()) s = EnsureWritable();
   if (!s.ok()) return s;
   return writer_.Write(
-      FrameFootprint(static_cast<uint32_t>(to.size())),
+      MaxFrameFootprint(static_cast<uint32_t>(to.size())),
       [&](FrameHeader* frame, Slice* payload, bool* write) {
         uint64_t source = 0;
         IOStatus found = catalog()->IdOf(from, &source);

@@ -1,19 +1,26 @@
-// The segwal on-disk format: segment file names, the segment header and the
-// frame header. docs/format.md describes the same layout in prose.
+// The segwal on-disk format: the segment header and the frame header
+// (file names: env/format/file_names.h). docs/format.md describes the same
+// layout in prose.
 //
-// A log is a directory of fixed-size segment files. Each segment starts with
-// a header block; frames follow it, each starting at an 8-byte aligned
-// offset. Every checksum is seeded with the segment's identity (log uid and
-// segment id), so a frame left behind in a recycled segment never validates
-// in its new life.
+// A log is a directory of segment files. Each segment starts with a header
+// block; frames follow it. Every checksum is seeded with the segment's
+// identity (log uid and segment id), so a frame left behind in a recycled
+// segment never validates in its new life.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "rocksdb/slice.h"
+
 namespace segwal {
 
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 (written by this build): compact frame headers, no padding,
+// one checksum over each whole frame. Version 1 (40-byte frame headers,
+// 8-byte aligned, separate header and payload checksums) is still read: a
+// log may hold segments of both (old ones written before an upgrade).
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kOldestFormatVersion = 1;
 
 // The header occupies the first block of a segment so that frames (and
 // O_DIRECT writes) start block-aligned; only the first kSegmentHeaderSize
@@ -22,8 +29,12 @@ constexpr uint64_t kSegmentHeaderBlock = 4096;
 constexpr size_t kSegmentHeaderSize = 64;
 constexpr char kSegmentMagic[8] = {'s', 'e', 'g', 'w', 'a', 'l', '\r', '\n'};
 
-constexpr size_t kFrameHeaderSize = 40;
-constexpr uint64_t kFrameAlignment = 8;
+// Frame headers: version 1 has a fixed 40 bytes and frames start at 8-byte
+// aligned offsets; version 2 has kMinFrameHeaderSize to kMaxFrameHeaderSize
+// bytes and frames follow one another with no padding.
+constexpr size_t kFrameHeaderSizeV1 = 40;
+constexpr size_t kMinFrameHeaderSize = 9;
+constexpr size_t kMaxFrameHeaderSize = 42;
 // Appends are cut into frames of at most this many payload bytes, so a
 // reader never decodes more than this to return a byte.
 constexpr uint32_t kMaxDataFramePayload = 1u << 20;
@@ -57,6 +68,7 @@ constexpr uint8_t kFrameTypeSafeToIgnore = 0x80;
 enum class Codec : uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
 
 struct SegmentHeader {
+  uint32_t version = kFormatVersion;  // how its frames are laid out
   uint64_t segment_id = 0;
   uint64_t log_uid = 0;        // random, shared by every segment of a log
   uint64_t segment_size = 0;   // the file's fixed size
@@ -70,13 +82,14 @@ enum class HeaderCheck {
   kZero,           // never written: a prepared, unused segment
   kTooShort,
   kBadMagic,
-  kBadVersion,     // *version is set
+  kBadVersion,     // a version this build cannot read (*version is set)
   kBadChecksum,
 };
 
 // Writes exactly kSegmentHeaderSize bytes to dst.
 void EncodeSegmentHeader(const SegmentHeader& header, char* dst);
-// Checks in the order size, magic, version, checksum.
+// Checks in the order size, magic, version (kOldestFormatVersion to
+// kFormatVersion), checksum; *version is set once the magic matched.
 HeaderCheck DecodeSegmentHeader(const char* src, size_t n,
                                 SegmentHeader* header, uint32_t* version);
 const char* HeaderCheckName(HeaderCheck check);
@@ -90,34 +103,95 @@ struct FrameHeader {
   Codec codec = Codec::kNone;
   uint32_t raw_len = 0;     // payload bytes once decoded
   uint64_t file_id = 0;
+  // Data: where the bytes go in the file; truncate: the new size; link:
+  // the source file id. Frames of other types leave it out (has_offset
+  // false); replay treats a data frame without one as an append.
   uint64_t offset = 0;
+  bool has_offset = true;
   // Segment offset up to which this segment was known durable when the frame
-  // was written. Recovery uses it to tell a torn tail (damage beyond every
-  // durable mark) from lost durable data (damage below a later frame's mark).
+  // was written (0: not recorded). Recovery uses it to tell a torn tail
+  // (damage beyond every durable mark) from lost durable data (damage below
+  // a later frame's mark). Version 2 records it in a frame when it moved
+  // since the last frame that did, or kMarkIntervalBytes of frames ago.
   uint32_t durable_mark = 0;
-  uint32_t payload_crc = 0;  // masked crc32c of the stored payload
+  // Version 1: masked crc32c of the payload. Version 2: masked crc32c,
+  // seeded with the segment's identity, of the whole frame after this
+  // field (header and payload).
+  uint32_t crc = 0;
+  uint32_t header_len = 0;  // bytes before the payload
 };
+
+// A version-2 frame carries the durable mark at least once per this many
+// bytes of frames, even when it did not move.
+constexpr uint64_t kMarkIntervalBytes = 64 * 1024;
 
 enum class FrameCheck {
   kValid,
   kZero,         // an all-zero header: never written
+  kTruncated,    // fewer bytes left than the header needs
   kBadChecksum,  // header checksum mismatch (torn, stale, or damaged)
   kBadField,     // checksum fine but a field is impossible (reserved bits)
 };
 
 inline uint64_t AlignUp(uint64_t n, uint64_t a) { return (n + a - 1) / a * a; }
-inline uint64_t FrameFootprint(uint32_t stored_len) {
-  return AlignUp(kFrameHeaderSize + stored_len, kFrameAlignment);
+
+// Where frames may start: every 8 bytes in version 1, every byte in 2.
+inline uint64_t FrameAlignment(uint32_t version) {
+  return version == 1 ? 8 : 1;
+}
+// The bytes a decoded frame occupies, padding included.
+inline uint64_t FrameFootprint(uint32_t version, const FrameHeader& h) {
+  return version == 1 ? AlignUp(kFrameHeaderSizeV1 + h.stored_len, 8)
+                      : uint64_t{h.header_len} + h.stored_len;
+}
+// At most the bytes a version-2 frame of `stored_len` payload bytes
+// occupies, whatever its header holds.
+inline uint64_t MaxFrameFootprint(uint32_t stored_len) {
+  return kMaxFrameHeaderSize + stored_len;
+}
+// The fewest bytes any frame of `version` occupies.
+inline uint64_t MinFrameHeaderSize(uint32_t version) {
+  return version == 1 ? kFrameHeaderSizeV1 : kMinFrameHeaderSize;
 }
 
-// Writes exactly kFrameHeaderSize bytes; payload_crc must already be set.
-void EncodeFrameHeader(const FrameHeader& header, uint32_t seed, char* dst);
-FrameCheck DecodeFrameHeader(const char* src, uint32_t seed,
-                             FrameHeader* header);
+// Appends a version-2 frame (header, then payload) to *out. Completes
+// *header as written: stored_len, raw_len (for kNone), crc, header_len.
+void EncodeFrame(FrameHeader* header, const rocksdb::Slice& payload,
+                 uint32_t seed, std::string* out);
+// Version 1, for tests that write logs as older segwal did: writes
+// exactly kFrameHeaderSizeV1 bytes; header.crc (the payload checksum,
+// PayloadChecksumV1) must already be set.
+void EncodeFrameHeaderV1(const FrameHeader& header, uint32_t seed,
+                         char* dst);
+uint32_t PayloadChecksumV1(const char* payload, size_t n);
+
+// Version 2's layout without its checks: the fields and lengths of the
+// header at src as far as its bytes go (kValid, kZero, kTruncated,
+// kBadChecksum for an overlong varint, kBadField for an out-of-range
+// field, with *header filled). Tests and fuzzers use it to craft frames.
+FrameCheck ParseFrameHeaderV2(const char* src, size_t avail,
+                              FrameHeader* header);
+// Writes the header check and frame checksum of the version-2 frame at
+// `frame` laid out as `header` says (header_len, stored_len).
+void SealFrameV2(char* frame, const FrameHeader& header, uint32_t seed);
+
+// Decodes the header at src, of which `avail` bytes are readable. kValid
+// means the header checks out; the payload is checked by VerifyFrame.
+FrameCheck DecodeFrameHeader(uint32_t version, const char* src, size_t avail,
+                             uint32_t seed, FrameHeader* header);
+// Whether the frame at `frame` (its header decoded into `header`, its
+// payload following) matches its checksum.
+bool VerifyFrame(uint32_t version, const char* frame,
+                 const FrameHeader& header, uint32_t seed);
+// The same from what an extent keeps of a frame.
+bool VerifyFrameBytes(uint32_t version, const char* frame,
+                      uint32_t header_len, uint32_t stored_len, uint32_t crc,
+                      uint32_t seed);
 const char* FrameCheckName(FrameCheck check);
-uint32_t PayloadChecksum(const char* payload, size_t n);
 
 // Little-endian fixed-width helpers shared by the encoders.
+void PutFixed16(char* dst, uint16_t v);
+uint16_t GetFixed16(const char* src);
 void PutFixed32(char* dst, uint32_t v);
 void PutFixed64(char* dst, uint64_t v);
 uint32_t GetFixed32(const char* src);

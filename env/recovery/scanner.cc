@@ -19,42 +19,47 @@ struct FrameFault {
   bool header_ok = false;
 };
 
-// Checks the frame at `pos` of a segment image whose frames end by `limit`.
-// True for a valid frame (*h decoded); else *fault says why not.
-bool CheckFrame(const Slice& image, uint64_t pos, uint64_t limit,
-                uint32_t seed, FrameHeader* h, FrameFault* fault) {
+// Checks the frame at `pos` of a segment image (of format `version`) whose
+// frames end by `limit`. True for a valid frame (*h decoded); else *fault
+// says why not.
+bool CheckFrame(uint32_t version, const Slice& image, uint64_t pos,
+                uint64_t limit, uint32_t seed, FrameHeader* h,
+                FrameFault* fault) {
   fault->header_ok = false;
   fault->kind = DamageKind::kBadFrameHeader;
-  if (limit - pos < kFrameHeaderSize) {
+  if (limit - pos < MinFrameHeaderSize(version)) {
     fault->reason = "truncated frame header (" + std::to_string(limit - pos) +
                     " bytes before the end)";
     return false;
   }
   // The image may end before `limit` (a file shorter than its segment, see
   // ScanSegment): what lies beyond reads as zeros.
-  if (pos + kFrameHeaderSize > image.size()) {
-    fault->reason = FrameCheckName(FrameCheck::kZero);
-    return false;
-  }
-  const FrameCheck check = DecodeFrameHeader(image.data() + pos, seed, h);
+  const uint64_t avail =
+      pos < image.size() ? std::min<uint64_t>(image.size(), limit) - pos : 0;
+  const FrameCheck check = avail == 0
+                               ? FrameCheck::kZero
+                               : DecodeFrameHeader(version, image.data() + pos,
+                                                   avail, seed, h);
   if (check != FrameCheck::kValid) {
     fault->reason = FrameCheckName(check);
     return false;
   }
-  const uint64_t room = limit - pos - kFrameHeaderSize;
-  if (h->stored_len > room) {
+  const uint64_t room = limit - pos - h->header_len;
+  if (h->header_len > limit - pos || h->stored_len > room) {
     fault->reason = "frame length " + std::to_string(h->stored_len) +
-                    " exceeds the " + std::to_string(room) +
+                    " exceeds the " +
+                    std::to_string(limit - pos - std::min<uint64_t>(
+                                                     limit - pos,
+                                                     h->header_len)) +
                     " bytes left in the segment";
     return false;  // the length cannot be used to step over it
   }
   fault->header_ok = true;
   fault->kind = DamageKind::kBadPayload;
-  // A payload running more than a whole frame past the file's end, into
-  // zeros the image does not hold, cannot match its checksum.
-  if (pos + kFrameHeaderSize + h->stored_len > image.size() ||
-      PayloadChecksum(image.data() + pos + kFrameHeaderSize, h->stored_len) !=
-          h->payload_crc) {
+  // A payload running past the image's end, into zeros the image does not
+  // hold, cannot match its checksum.
+  if (pos + h->header_len + h->stored_len > image.size() ||
+      !VerifyFrame(version, image.data() + pos, *h, seed)) {
     fault->reason = "payload checksum mismatch";
     return false;
   }
@@ -81,16 +86,25 @@ bool CheckFrame(const Slice& image, uint64_t pos, uint64_t limit,
   return true;
 }
 
-bool IsValidFrame(const Slice& image, uint64_t pos, uint64_t limit,
-                  uint32_t seed, FrameHeader* h) {
+bool IsValidFrame(uint32_t version, const Slice& image, uint64_t pos,
+                  uint64_t limit, uint32_t seed, FrameHeader* h) {
   FrameFault unused;
-  return CheckFrame(image, pos, limit, seed, h, &unused);
+  return CheckFrame(version, image, pos, limit, seed, h, &unused);
 }
 
-uint64_t WordAt(const Slice& image, uint64_t pos) {
-  uint64_t word;
-  std::memcpy(&word, image.data() + pos, sizeof(word));
-  return word;
+// The first position at or after `pos` (a multiple of `step` past it)
+// where a frame header could start: one that does not lie wholly inside
+// the run of zero bytes at `pos` (a header is never all zero). `pos` if
+// the byte there is not zero.
+uint64_t PastZeros(const Slice& image, uint64_t pos, uint64_t step,
+                   uint64_t min_header) {
+  uint64_t q = pos;
+  while (q < image.size() && image[q] == 0) ++q;
+  if (q == pos) return pos;
+  // A header starting at p must hold a non-zero byte, so q < p + min_header.
+  const uint64_t first = q >= min_header ? q - min_header + 1 : 0;
+  if (first <= pos) return pos;
+  return pos + AlignUp(first - pos, step);
 }
 
 class Scanner {
@@ -130,6 +144,11 @@ class Scanner {
   // Tells the reporter; returns the failure if it says kFail, else records
   // the damage as passed and sets *action.
   IOStatus Report(Damage damage, DamageAction* action);
+  // Whether a version-2 header whose own check passed (but whose frame did
+  // not) could be the frame the writer was writing when it stopped: one
+  // that follows the table as it is. A 16-bit check alone would take one
+  // stale frame in 65,536 (a recycled segment's old life) for a torn one.
+  bool PlausibleAtTheTail(const FrameHeader& h);
   IOStatus Failure(const Damage& damage) const;
   IOStatus CheckFiles();
   std::string SegmentPath(uint64_t id) const {
@@ -161,6 +180,26 @@ IOStatus Scanner::Report(Damage damage, DamageAction* action) {
   if (*action == DamageAction::kSkip) skipped_any_ = true;
   info_->damages.push_back(std::move(damage));
   return IOStatus::OK();
+}
+
+bool Scanner::PlausibleAtTheTail(const FrameHeader& h) {
+  const FileTable& table = result_->table;
+  const LogicalFile* file = result_->table.FindById(h.file_id);
+  switch (static_cast<FrameType>(h.type)) {
+    case FrameType::kData:
+    case FrameType::kRelocatedData:
+      return file != nullptr && h.has_offset && h.offset <= file->size;
+    case FrameType::kCreate:
+    case FrameType::kLink:
+      return h.file_id >= table.next_file_id();
+    case FrameType::kRename:
+    case FrameType::kDelete:
+    case FrameType::kTruncate:
+      return file != nullptr;
+    case FrameType::kSnapshot:
+      return false;  // only ever the first frame, written with the header
+  }
+  return false;
 }
 
 IOStatus Scanner::LoadCandidates(std::vector<Candidate>* candidates) {
@@ -346,7 +385,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   if (!s.ok()) return s;
   const uint64_t held = std::min<uint64_t>(
       limit, std::max<uint64_t>(file_size, kSegmentHeaderBlock) +
-                 kMaxDataFramePayload + 2 * kFrameHeaderSize);
+                 kMaxDataFramePayload + 2 * kMaxFrameHeaderSize);
   ScanBuffer buffer(held);
   size_t got = 0;
   s = seg->file->Read(0, held, buffer.data(), &got);
@@ -355,12 +394,15 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   info_->bytes_scanned += got;
   ++info_->segments_scanned;
 
+  const uint32_t version = seg->header.version;
+  const uint64_t step = FrameAlignment(version);
+  const uint64_t min_header = MinFrameHeaderSize(version);
   const FrameLocation where{seg->id, 0, seg->header.created_unix_time};
   uint64_t pos = kSegmentHeaderBlock;
   while (pos < limit) {
     FrameHeader h;
     FrameFault fault;
-    bool valid = CheckFrame(image, pos, limit, seed, &h, &fault);
+    bool valid = CheckFrame(version, image, pos, limit, seed, &h, &fault);
     if (valid && need_snapshot_ &&
         h.type != static_cast<uint8_t>(FrameType::kSnapshot)) {
       valid = false;
@@ -373,7 +415,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
       // A skipped frame of this file left a gap before this one: the file
       // lacks those bytes (CheckFiles reports them) but keeps this one.
       const LogicalFile* file = result_->table.FindById(h.file_id);
-      if (file != nullptr && h.offset > file->size &&
+      if (file != nullptr && h.has_offset && h.offset > file->size &&
           h.offset <= kMaxLogicalFileSize - h.raw_len) {
         result_->table.Grow(h.file_id, h.offset);
       }
@@ -382,7 +424,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
       FrameLocation at = where;
       at.frame_offset = static_cast<uint32_t>(pos);
       s = result_->table.Apply(
-          h, Slice(image.data() + pos + kFrameHeaderSize, h.stored_len), at);
+          h, Slice(image.data() + pos + h.header_len, h.stored_len), at);
       if (!s.ok() && s.IsNotSupported()) return s;
       if (!s.ok()) {
         valid = false;
@@ -394,8 +436,8 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
         need_snapshot_ = false;
       }
       ++info_->frames;
-      info_->valid_bytes += FrameFootprint(h.stored_len);
-      pos += FrameFootprint(h.stored_len);
+      info_->valid_bytes += FrameFootprint(version, h);
+      pos += FrameFootprint(version, h);
       continue;
     }
     if (!sealed) {
@@ -412,18 +454,25 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
       *stopped = true;
       break;
     }
-    // Skipped: step over the frame if its length is trustworthy, else look
-    // for the next frame that checks out.
-    uint64_t next = fault.header_ok ? pos + FrameFootprint(h.stored_len)
-                                    : pos + kFrameAlignment;
-    while (next + kFrameHeaderSize <= limit) {
-      if (next + kFrameHeaderSize > image.size()) {
+    // Skipped: step over the frame if its length is trustworthy (a
+    // version-1 header has a checksum of its own), else look for the next
+    // frame that checks out.
+    uint64_t next = fault.header_ok && version == 1
+                        ? pos + FrameFootprint(version, h)
+                        : pos + step;
+    while (next + min_header <= limit) {
+      if (next + min_header > image.size()) {
         next = limit;  // only zeros beyond the image: no frame there
         break;
       }
+      const uint64_t past = PastZeros(image, next, step, min_header);
+      if (past != next) {
+        next = past;
+        continue;
+      }
       FrameHeader probe;
-      if (IsValidFrame(image, next, limit, seed, &probe)) break;
-      next += kFrameAlignment;
+      if (IsValidFrame(version, image, next, limit, seed, &probe)) break;
+      next += step;
     }
     pos = std::min(next, limit);
   }
@@ -439,23 +488,18 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg, const Slice& image,
                               const FrameFault& fault, const FrameHeader& h,
                               bool* damaged, DamageAction* action) {
   const uint64_t limit = image.size();
-  uint64_t probe = pos + kFrameAlignment;
-  while (probe + kFrameHeaderSize <= limit) {
-    // A header cannot lie wholly inside a run of zero words: skip such runs.
-    if (WordAt(image, probe) == 0) {
-      uint64_t q = probe;
-      while (q + sizeof(uint64_t) <= limit && WordAt(image, q) == 0) {
-        q += kFrameAlignment;
-      }
-      const uint64_t jump =
-          q >= kFrameHeaderSize ? q - (kFrameHeaderSize - 8) : 0;
-      if (jump > probe) {
-        probe = jump;
-        continue;
-      }
+  const uint32_t version = seg.header.version;
+  const uint64_t step = FrameAlignment(version);
+  const uint64_t min_header = MinFrameHeaderSize(version);
+  uint64_t probe = pos + step;
+  while (probe + min_header <= limit) {
+    const uint64_t past = PastZeros(image, probe, step, min_header);
+    if (past != probe) {
+      probe = past;
+      continue;
     }
     FrameHeader later;
-    if (IsValidFrame(image, probe, limit, seed, &later)) {
+    if (IsValidFrame(version, image, probe, limit, seed, &later)) {
       if (later.durable_mark > pos) {
         *damaged = true;
         return Report(
@@ -468,14 +512,14 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg, const Slice& image,
                        std::to_string(later.durable_mark) + " was durable)"},
             action);
       }
-      probe += FrameFootprint(later.stored_len);
+      probe += FrameFootprint(version, later);
       continue;
     }
-    probe += kFrameAlignment;
+    probe += step;
   }
-  if (fault.header_ok) {
+  if (fault.header_ok && (version == 1 || PlausibleAtTheTail(h))) {
     // One of our own frames, cut short or with a damaged payload.
-    const uint64_t torn = std::min<uint64_t>(FrameFootprint(h.stored_len),
+    const uint64_t torn = std::min<uint64_t>(FrameFootprint(version, h),
                                              seg.header.segment_size - pos);
     const Damage tail{DamageKind::kTornTail, seg.id, pos, torn,
                       "torn frame at the tail (" + fault.reason + ")"};

@@ -30,7 +30,8 @@ struct Extent {
   uint32_t stored_len = 0;    // the frame's payload bytes on disk
   uint32_t raw_len = 0;       // the frame's payload bytes once decoded
   Codec codec = Codec::kNone;
-  uint32_t payload_crc = 0;   // as in the frame header
+  uint32_t crc = 0;           // as in the frame header (FrameHeader::crc)
+  uint16_t header_len = 0;    // the frame's header bytes before the payload
   uint32_t skip = 0;          // where this run starts in the decoded payload
   uint32_t length = 0;        // bytes of the file this run covers
   bool hole = false;          // zeros standing in for skipped damage

@@ -105,13 +105,16 @@ IOStatus FileTable::Apply(const FrameHeader& frame, const Slice& payload,
       " is unknown: the log was written by a newer segwal");
 }
 
-IOStatus FileTable::ApplyData(const FrameHeader& frame,
+IOStatus FileTable::ApplyData(const FrameHeader& header,
                               const FrameLocation& where) {
-  LogicalFile* file = FindById(frame.file_id);
+  LogicalFile* file = FindById(header.file_id);
   if (file == nullptr) {
     return IOStatus::Corruption("data for unknown logical file id " +
-                                std::to_string(frame.file_id));
+                                std::to_string(header.file_id));
   }
+  // A frame that leaves its offset out appends at the file's end.
+  FrameHeader frame = header;
+  if (!frame.has_offset) frame.offset = file->size;
   if (frame.offset > kMaxLogicalFileSize - frame.raw_len) {
     return IOStatus::Corruption("data at offset " +
                                 std::to_string(frame.offset) +
@@ -129,7 +132,8 @@ IOStatus FileTable::ApplyData(const FrameHeader& frame,
   extent.stored_len = frame.stored_len;
   extent.raw_len = frame.raw_len;
   extent.codec = frame.codec;
-  extent.payload_crc = frame.payload_crc;
+  extent.crc = frame.crc;
+  extent.header_len = static_cast<uint16_t>(frame.header_len);
   extent.length = frame.raw_len;
   if (extent.length == 0) return IOStatus::OK();
   uint64_t end = frame.offset + frame.raw_len;

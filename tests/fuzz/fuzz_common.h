@@ -8,7 +8,9 @@
 //                       bit 3 fix up checksums: recompute the segment
 //                             header and every frame's checksums, so
 //                             mutations get past them,
-//                       bit 4 also drop a "<id>.free" file (reclaimed)
+//                       bit 4 also drop a "<id>.free" file (reclaimed),
+//                       bit 5 segments of format version 1 (else the
+//                             current version)
 //   then for every chunk but the last: a 3-byte little-endian length, and
 //   the chunk; the last chunk is the rest of the input.
 #pragma once
@@ -28,6 +30,7 @@ constexpr uint8_t kFlagCountMask = 0x3;
 constexpr uint8_t kFlagRaw = 0x4;
 constexpr uint8_t kFlagFixChecksums = 0x8;
 constexpr uint8_t kFlagFreeFile = 0x10;
+constexpr uint8_t kFlagVersion1 = 0x20;
 
 struct Segments {
   uint8_t flags = 0;

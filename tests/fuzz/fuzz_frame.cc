@@ -2,12 +2,14 @@
 // snapshots included) and the payload codecs on arbitrary bytes.
 //
 // Input: byte 0 selects what to exercise:
-//   even: a sequence of frames, each a 40-byte header (its checksums are
-//         fixed up when bit 1 of byte 0 is set, so that DecodeFrameHeader
-//         accepts it and the fields reach FileTable::Apply) and the payload
-//         bytes the header claims (as many as there are). The table must
-//         survive any sequence; then its snapshot must replay into an
-//         empty table and agree with itself.
+//   even: a sequence of frames of format version 2 (bit 2 clear) or 1
+//         (bit 2 set). With bit 1 clear the bytes are decoded as they are
+//         (a frame that does not check out is stepped over by a byte);
+//         with bit 1 set each frame's fields are taken from the input and
+//         encoded as the writer does, and must decode to the same fields.
+//         Valid frames reach FileTable::Apply. The table must survive any
+//         sequence; then its snapshot must replay into an empty table and
+//         agree with itself.
 //   odd:  DecompressPayload: byte 1 the codec, bytes 2-4 raw_len (at most
 //         kMaxDataFramePayload, as recovery enforces), the rest the stored
 //         payload.
@@ -28,39 +30,94 @@ using namespace segwal;
 
 constexpr uint32_t kSeed = 0x12345678;
 
-void FuzzFrames(const uint8_t* data, size_t size, bool fix) {
+// Reads `n` little-endian bytes at *pos (zeros past the end).
+uint64_t Take(const uint8_t* data, size_t size, size_t* pos, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i, ++*pos) {
+    if (*pos < size) v |= static_cast<uint64_t>(data[*pos]) << (8 * i);
+  }
+  return v;
+}
+
+// The next frame of the input, as `version` lays it out: the bytes as they
+// are (fix false), or (fix true) fields taken from the input and encoded
+// as the writer would, which must then decode to the same fields. False
+// when the input is used up.
+bool NextFrame(uint32_t version, bool fix, const uint8_t* data, size_t size,
+               size_t* pos, FrameHeader* h, std::string* frame) {
+  if (*pos >= size) return false;
+  const char* at = reinterpret_cast<const char*>(data) + *pos;
+  if (!fix) {
+    FrameCheck check = DecodeFrameHeader(version, at, size - *pos, kSeed, h);
+    (void)FrameCheckName(check);
+    if (check != FrameCheck::kValid ||
+        FrameFootprint(version, *h) > size - *pos) {
+      ++*pos;
+      frame->clear();
+      return true;
+    }
+    frame->assign(at, h->header_len + h->stored_len);
+    if (!VerifyFrame(version, frame->data(), *h, kSeed)) frame->clear();
+    *pos += FrameFootprint(version, *h);
+    return true;
+  }
+  FrameHeader in;
+  in.type = static_cast<uint8_t>(Take(data, size, pos, 1));
+  const uint8_t flags = static_cast<uint8_t>(Take(data, size, pos, 1));
+  in.codec = static_cast<Codec>(flags & 3);
+  in.has_offset = (flags & 4) != 0;
+  in.file_id = Take(data, size, pos, 1);
+  in.offset = Take(data, size, pos, 3);
+  in.durable_mark = static_cast<uint32_t>(Take(data, size, pos, 3));
+  in.raw_len = static_cast<uint32_t>(Take(data, size, pos, 3));
+  const size_t want = static_cast<size_t>(Take(data, size, pos, 2));
+  const size_t n = std::min(want, size - std::min(size, *pos));
+  const Slice payload(reinterpret_cast<const char*>(data) + *pos, n);
+  *pos += n;
+  frame->clear();
+  if (version == 1) {
+    in.stored_len = static_cast<uint32_t>(n);
+    if (in.codec == Codec::kNone) in.raw_len = in.stored_len;
+    in.crc = PayloadChecksumV1(payload.data(), n);
+    frame->resize(kFrameHeaderSizeV1);
+    EncodeFrameHeaderV1(in, kSeed, &(*frame)[0]);
+    frame->append(payload.data(), n);
+    in.has_offset = true;
+    in.header_len = kFrameHeaderSizeV1;
+  } else {
+    EncodeFrame(&in, payload, kSeed, frame);
+  }
+  if (DecodeFrameHeader(version, frame->data(), frame->size(), kSeed, h) !=
+          FrameCheck::kValid ||
+      !VerifyFrame(version, frame->data(), *h, kSeed) ||
+      h->type != in.type || h->codec != in.codec ||
+      h->file_id != in.file_id || h->has_offset != in.has_offset ||
+      (h->has_offset && h->offset != in.offset) ||
+      h->durable_mark != in.durable_mark || h->stored_len != n ||
+      h->header_len != in.header_len) {
+    fprintf(stderr, "a frame encoded as the writer does fails to decode\n");
+    abort();
+  }
+  return true;
+}
+
+void FuzzFrames(const uint8_t* data, size_t size, uint32_t version,
+                bool fix) {
   FileTable table;
   size_t pos = 0;
   uint64_t frame_offset = kSegmentHeaderBlock;
   int frames = 0;
-  while (pos + kFrameHeaderSize <= size && frames < 256) {
-    std::string header(reinterpret_cast<const char*>(data) + pos,
-                       kFrameHeaderSize);
-    pos += kFrameHeaderSize;
-    const uint32_t claimed = GetFixed32(&header[4]);
-    const size_t n = std::min<size_t>(claimed, size - pos);
-    Slice payload(reinterpret_cast<const char*>(data) + pos, n);
-    pos += n;
-    if (fix) {
-      // The payload as far as it is there; the length stays as claimed
-      // only if that many bytes followed.
-      PutFixed32(&header[4], static_cast<uint32_t>(n));
-      header[10] = header[11] = 0;
-      PutFixed32(&header[36], PayloadChecksum(payload.data(), n));
-      PutFixed32(&header[0],
-                 crc32c::Mask(crc32c::Extend(kSeed, header.data() + 4,
-                                             kFrameHeaderSize - 4)));
-    }
-    FrameHeader h;
-    FrameCheck check = DecodeFrameHeader(header.data(), kSeed, &h);
-    (void)FrameCheckName(check);
-    if (check != FrameCheck::kValid) continue;
-    if (h.stored_len != n) continue;  // recovery never passes a short one
+  FrameHeader h;
+  std::string frame;
+  while (frames < 256 && NextFrame(version, fix, data, size, &pos, &h,
+                                   &frame)) {
+    if (frame.empty()) continue;
+    const Slice payload(frame.data() + h.header_len, h.stored_len);
     FrameLocation where;
     where.segment_id = 1 + frames / 16;
     where.frame_offset = static_cast<uint32_t>(frame_offset);
     where.unix_time = 1700000000 + frames;
-    frame_offset += FrameFootprint(h.stored_len);
+    frame_offset += FrameFootprint(version, h);
     ++frames;
     (void)table.Apply(h, payload, where);
     // Exercise the queries after every step.
@@ -89,8 +146,9 @@ void FuzzFrames(const uint8_t* data, size_t size, bool fix) {
   const std::string snapshot = table.EncodeSnapshot();
   FrameHeader sh;
   sh.type = static_cast<uint8_t>(FrameType::kSnapshot);
-  sh.stored_len = sh.raw_len = static_cast<uint32_t>(snapshot.size());
-  sh.payload_crc = PayloadChecksum(snapshot.data(), snapshot.size());
+  sh.has_offset = false;
+  std::string encoded;
+  EncodeFrame(&sh, snapshot, kSeed, &encoded);
   FileTable replay;
   FrameLocation where;
   where.segment_id = 100;
@@ -137,7 +195,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 1) {
     FuzzCodec(data, size);
   } else {
-    FuzzFrames(data + 1, size - 1, (data[0] & 2) != 0);
+    FuzzFrames(data + 1, size - 1, (data[0] & 4) != 0 ? 1 : 2,
+               (data[0] & 2) != 0);
   }
   return 0;
 }

@@ -34,25 +34,40 @@ constexpr uint64_t kReadBudget = 4 << 20;
 
 // Recomputes the segment header checksum (if the magic is there) and the
 // checksums of every frame from the first block on, as far as the frame
-// lengths lead.
+// lengths lead, as the segment's format version lays frames out.
 void FixChecksums(std::string* image) {
   if (image->size() < kSegmentHeaderSize) return;
   char* p = &(*image)[0];
   if (std::memcmp(p, kSegmentMagic, sizeof(kSegmentMagic)) != 0) return;
   PutFixed32(p + 60, crc32c::Mask(crc32c::Value(p, 60)));
+  const uint32_t version = GetFixed32(p + 8);
   const uint32_t seed = SegmentSeed(GetFixed64(p + 24), GetFixed64(p + 16));
   uint64_t off = kSegmentHeaderBlock;
-  while (off + kFrameHeaderSize <= image->size()) {
-    char* h = p + off;
-    bool zero = true;
-    for (size_t i = 0; i < kFrameHeaderSize && zero; ++i) zero = h[i] == 0;
-    if (zero) break;
-    const uint32_t stored_len = GetFixed32(h + 4);
-    if (off + kFrameHeaderSize + stored_len > image->size()) break;
-    PutFixed32(h + 36, PayloadChecksum(h + kFrameHeaderSize, stored_len));
-    PutFixed32(h, crc32c::Mask(crc32c::Extend(seed, h + 4,
-                                              kFrameHeaderSize - 4)));
-    off += FrameFootprint(stored_len);
+  while (off < image->size()) {
+    char* frame = p + off;
+    FrameHeader h;
+    if (version == 1) {
+      if (off + kFrameHeaderSizeV1 > image->size()) break;
+      bool zero = true;
+      for (size_t i = 0; i < kFrameHeaderSizeV1 && zero; ++i) {
+        zero = frame[i] == 0;
+      }
+      if (zero) break;
+      h.stored_len = GetFixed32(frame + 4);
+      if (off + kFrameHeaderSizeV1 + h.stored_len > image->size()) break;
+      PutFixed32(frame + 36,
+                 PayloadChecksumV1(frame + kFrameHeaderSizeV1, h.stored_len));
+      PutFixed32(frame, crc32c::Mask(crc32c::Extend(
+                            seed, frame + 4, kFrameHeaderSizeV1 - 4)));
+      off += FrameFootprint(1, h);
+      continue;
+    }
+    const FrameCheck layout =
+        ParseFrameHeaderV2(frame, image->size() - off, &h);
+    if (layout != FrameCheck::kValid && layout != FrameCheck::kBadField) break;
+    if (off + h.header_len + h.stored_len > image->size()) break;
+    SealFrameV2(frame, h, seed);
+    off += FrameFootprint(2, h);
   }
 }
 
@@ -73,6 +88,7 @@ std::unique_ptr<MemStorage> BuildStorage(const Segments& in) {
       h.prev_segment_id = i;
       h.prev_segment_end = i == 0 ? 0 : prev_end;
       h.created_unix_time = 1700000000;
+      h.version = (in.flags & kFlagVersion1) ? 1 : kFormatVersion;
       image.assign(kSegmentHeaderBlock, '\0');
       EncodeSegmentHeader(h, &image[0]);
       image += in.chunks[i];

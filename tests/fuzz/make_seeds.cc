@@ -14,6 +14,7 @@
 #include "env/format/format.h"
 #include "env/engine/log.h"
 #include "tests/fuzz/fuzz_common.h"
+#include "tests/support/v1_log.h"
 #include "tests/support/mem_storage.h"
 
 using namespace segwal;
@@ -78,7 +79,7 @@ std::vector<std::string> WriteLog(Codec codec, int appends) {
     std::string image = storage.Contents("/log/" + SegmentFileName(id));
     if (image.empty()) continue;
     size_t end = image.find_last_not_of('\0');
-    end = end == std::string::npos ? 0 : AlignUp(end + 1, kFrameAlignment);
+    end = end == std::string::npos ? 0 : end + 1;
     image.resize(std::max<size_t>(end, kSegmentHeaderSize));
     images.push_back(image);
   }
@@ -96,14 +97,15 @@ std::vector<std::string> FramesOf(const std::string& image) {
   }
   const uint32_t seed = SegmentSeed(sh.log_uid, sh.segment_id);
   uint64_t off = kSegmentHeaderBlock;
-  while (off + kFrameHeaderSize <= image.size()) {
+  while (off < image.size()) {
     FrameHeader h;
-    if (DecodeFrameHeader(image.data() + off, seed, &h) != FrameCheck::kValid ||
-        off + kFrameHeaderSize + h.stored_len > image.size()) {
+    if (DecodeFrameHeader(version, image.data() + off, image.size() - off,
+                          seed, &h) != FrameCheck::kValid ||
+        off + h.header_len + h.stored_len > image.size()) {
       break;
     }
-    frames.push_back(image.substr(off, kFrameHeaderSize + h.stored_len));
-    off += FrameFootprint(h.stored_len);
+    frames.push_back(image.substr(off, h.header_len + h.stored_len));
+    off += FrameFootprint(version, h);
   }
   return frames;
 }
@@ -161,6 +163,18 @@ int main(int argc, char** argv) {
     }
     ++n;
   }
+  // A log as format version 1 wrote it, behind generated version-1
+  // headers (checksums fixed up).
+  FileTable empty;
+  testing::V1SegmentWriter v1(fuzz::kLogUid, 1, kMinSegmentSize, 0, 0,
+                              empty.EncodeSnapshot());
+  v1.Frame(FrameType::kCreate, 1, 0, "000003.log");
+  v1.Frame(FrameType::kData, 1, 0, Text(700, 1));
+  v1.Frame(FrameType::kData, 1, 700, Text(300, 2));
+  v1.Frame(FrameType::kTruncate, 1, 900, "");
+  WriteFile(rdir + "/gen-v1",
+            fuzz::JoinInput(fuzz::kFlagVersion1 | fuzz::kFlagFixChecksums,
+                            {v1.image().substr(kSegmentHeaderBlock)}));
   WriteFile(rdir + "/empty", std::string(1, '\0'));
   printf("make_seeds: corpora in %s and %s\n", rdir.c_str(), fdir.c_str());
   return 0;

@@ -17,6 +17,7 @@
 
 #include "env/format/file_names.h"
 #include "env/format/format.h"
+#include "env/table/file_table.h"
 #include "env/engine/log.h"
 #include "env/recovery/scanner.h"
 #include "tests/support/fake_clock.h"
@@ -106,6 +107,13 @@ inline std::string ReadAll(Log* log, const std::string& name) {
 struct FrameAt {
   uint64_t offset = 0;  // segment offset of the header
   FrameHeader header;
+  uint32_t version = kFormatVersion;  // of its segment
+  // Header and payload, padding excluded.
+  uint64_t size() const { return uint64_t{header.header_len} + header.stored_len; }
+  // Header and payload, padding included.
+  uint64_t footprint() const { return FrameFootprint(version, header); }
+  uint64_t end() const { return offset + footprint(); }
+  uint64_t payload_offset() const { return offset + header.header_len; }
 };
 
 // The segment header of a segment file image (asserts it is valid).
@@ -119,20 +127,34 @@ inline SegmentHeader HeaderOf(const std::string& image) {
 }
 
 // The frames of a segment image, from the first block up to the first
-// position where no valid frame header is found.
+// position where no valid frame header is found. A data frame that leaves
+// its offset out (it appends) gets it filled in, as replay would: the
+// frames are applied to a table started from the segment's snapshot.
 inline std::vector<FrameAt> FramesIn(const std::string& image) {
   const SegmentHeader header = HeaderOf(image);
   const uint32_t seed = SegmentSeed(header.log_uid, header.segment_id);
   std::vector<FrameAt> frames;
+  FileTable table;
   uint64_t pos = kSegmentHeaderBlock;
-  while (pos + kFrameHeaderSize <= image.size()) {
+  while (pos < image.size()) {
     FrameAt frame;
     frame.offset = pos;
-    if (DecodeFrameHeader(image.data() + pos, seed, &frame.header) !=
-        FrameCheck::kValid) {
+    frame.version = header.version;
+    FrameHeader& h = frame.header;
+    if (DecodeFrameHeader(header.version, image.data() + pos,
+                          image.size() - pos, seed, &h) != FrameCheck::kValid ||
+        frame.end() > image.size()) {
       break;
     }
-    pos += FrameFootprint(frame.header.stored_len);
+    if (IsDataFrame(h.type) && !h.has_offset) {
+      const LogicalFile* file = table.FindById(h.file_id);
+      h.offset = file != nullptr ? file->size : 0;
+    }
+    table
+        .Apply(h, Slice(image.data() + frame.payload_offset(), h.stored_len),
+               FrameLocation{header.segment_id, static_cast<uint32_t>(pos), 0})
+        .PermitUncheckedError();
+    pos = frame.end();
     frames.push_back(frame);
   }
   return frames;
