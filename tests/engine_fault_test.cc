@@ -349,7 +349,7 @@ class KernelLikeFile : public StorageFile {
   IOStatus Write(uint64_t, const char*, size_t) override {
     return IOStatus::OK();
   }
-  IOStatus Allocate(uint64_t) override { return IOStatus::OK(); }
+  IOStatus Allocate(uint64_t, uint64_t) override { return IOStatus::OK(); }
   IOStatus Truncate(uint64_t) override { return IOStatus::OK(); }
   IOStatus Size(uint64_t* size) override {
     *size = 0;

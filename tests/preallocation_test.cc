@@ -1,6 +1,7 @@
-// How new segment files get their blocks (option preallocate): zero-filled,
-// fallocated, or chosen by the observed sync rate (auto); and that data in
-// fallocated segments survives power loss like data in zero-filled ones.
+// How segment files get their blocks: a segment grows by windows ahead of
+// the writer, each zero-filled or fallocated (option preallocate), or as
+// the observed sync rate says (auto); data in fallocated segments survives
+// power loss like data in zero-filled ones; an idle log holds one window.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -23,7 +24,9 @@ using testing::Pattern;
 using testing::ReadAll;
 using testing::SmallSegments;
 
-constexpr uint64_t kPageWrites = kMinSegmentSize / 4096;
+// With 64 KiB segments the first window is 8 KiB: the header block and
+// one page for frames.
+constexpr uint64_t kFirstWindow = 8192;
 
 class PreallocationTest : public LogFixture {
  protected:
@@ -74,11 +77,12 @@ class PreallocationTest : public LogFixture {
   std::map<std::string, uint64_t> writes_;
 };
 
-TEST_F(PreallocationTest, ZeroWritesEveryPageOfANewSegment) {
+TEST_F(PreallocationTest, ZeroWritesEveryPageOfTheFirstWindow) {
   CountWrites();
   OpenStarted(With(Preallocation::kZero));
-  EXPECT_GE(WritesTo(1), kPageWrites);
-  EXPECT_EQ(kMinSegmentSize, SizeOf(1));
+  // Two zero-filled pages, then the header block and snapshot.
+  EXPECT_EQ(kFirstWindow / 4096 + 1, WritesTo(1));
+  EXPECT_EQ(kFirstWindow, SizeOf(1));
   EXPECT_EQ(1u, log_->GetStats().segments_zero_filled);
 }
 
@@ -86,7 +90,7 @@ TEST_F(PreallocationTest, FallocateWritesOnlyTheHeaderBlock) {
   CountWrites();
   OpenStarted(With(Preallocation::kFallocate));
   EXPECT_EQ(1u, WritesTo(1));  // header and file-table snapshot
-  EXPECT_EQ(kMinSegmentSize, SizeOf(1));  // full size, reading as zeros
+  EXPECT_EQ(kFirstWindow, SizeOf(1));  // the window reads as zeros
   EXPECT_EQ(0u, log_->GetStats().segments_zero_filled);
   EXPECT_EQ(1u, log_->GetStats().segments_created);
 }
@@ -95,9 +99,40 @@ TEST_F(PreallocationTest, WithoutFallocateTheZerosAreWritten) {
   storage_.SetAllocateSupported(false);
   CountWrites();
   OpenStarted(With(Preallocation::kFallocate));
-  EXPECT_GE(WritesTo(1), kPageWrites);
-  EXPECT_EQ(kMinSegmentSize, SizeOf(1));
+  EXPECT_EQ(kFirstWindow / 4096 + 1, WritesTo(1));
+  EXPECT_EQ(kFirstWindow, SizeOf(1));
   EXPECT_EQ(1u, log_->GetStats().segments_zero_filled);
+}
+
+// A segment grows window by window as frames fill it, zero-filled ahead of
+// the writer when syncs are frequent, never past its size; an idle log
+// holds about a window.
+TEST_F(PreallocationTest, SegmentsGrowByWindowsAheadOfTheWriter) {
+  CountWrites();
+  LogOptions options = With(Preallocation::kZero);
+  options.background_prepare = true;
+  OpenStarted(options);
+  const uint64_t id = Create("a.log");
+  // Its first frames crossed half the first window: a second one came.
+  EXPECT_LE(SizeOf(1), 2 * kFirstWindow) << "an idle log holds a window";
+  uint64_t written = 0;
+  while (log_->GetStats().rotations == 0) {
+    const uint64_t used = log_->GetStats().head_segment_bytes;
+    EXPECT_LE(used, SizeOf(1)) << "a frame past the prepared window";
+    EXPECT_LE(SizeOf(1), kMinSegmentSize);
+    ASSERT_TRUE(log_->Append(id, Pattern(700, written)).ok());
+    ASSERT_TRUE(log_->Sync(id).ok());
+    written += 700;
+  }
+  const LogStats stats = log_->GetStats();
+  EXPECT_GE(stats.segment_extensions, 3u);
+  EXPECT_EQ(kMinSegmentSize, SizeOf(1));
+  // Every page of the segment was zero-filled before frames went there.
+  EXPECT_GE(WritesTo(1), kMinSegmentSize / 4096);
+  std::mt19937_64 rng(3);
+  Crash(CrashMode::kDropUnsynced, &rng);
+  Open(options);
+  EXPECT_EQ(written, log_->GetStats().live_bytes);
 }
 
 // Synced data in fallocated segments survives a power loss, across

@@ -1,5 +1,6 @@
 #include "env/engine/read_only_view.h"
 
+#include "env/engine/segment_preparer.h"
 #include "env/format/file_names.h"
 #include "env/recovery/scanner.h"
 
@@ -27,6 +28,7 @@ ReadOnlyView::ReadOnlyView(Storage* storage, const std::string& dir,
     segment->seed = SegmentSeed(scanned.header.log_uid, scanned.id);
     segment->version = scanned.header.version;
     segment->end.store(scanned.end, std::memory_order_relaxed);
+    SegmentPreparer::AdoptRecovered(segment.get(), scanned.file_size);
     segment->file = std::move(scanned.file);
     head_bytes_ = scanned.end;
     catalog()->AddSegment(std::move(segment));

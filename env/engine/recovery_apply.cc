@@ -6,6 +6,23 @@
 
 namespace segwal {
 
+namespace {
+
+// Whether writing may go on in the old head rather than in a new segment
+// that seals it: only where nothing but zeros or another life's frames
+// lies past its kept frames (a log closed cleanly, or a writer killed
+// between frames), in the format this build writes, and with nothing set
+// aside. Else a frame of this life past the cut (a torn write's
+// neighbours, the rest of a segment cut at damage) could be read again
+// once new frames reach it.
+bool ContinuesTheHead(const ScanResult& scan) {
+  if (scan.segments.empty() || !scan.quarantine.empty()) return false;
+  const ScannedSegment& head = scan.segments.back();
+  return head.clean_tail && head.header.version == kFormatVersion;
+}
+
+}  // namespace
+
 IOStatus ApplyRecovery(const LogContext& context, const ScanResult& scan,
                        SegmentPreparer* preparer, SegmentWriter* writer,
                        Durability* durability) {
@@ -34,7 +51,8 @@ IOStatus ApplyRecovery(const LogContext& context, const ScanResult& scan,
     s = scan.segments.back().file->Sync();
     if (!s.ok()) return s;
   }
-  s = writer->StartNewSegment();
+  s = ContinuesTheHead(scan) ? writer->ContinueHead()
+                             : writer->StartNewSegment();
   if (!s.ok()) return s;
 
   for (const Repair& repair : scan.repairs) {

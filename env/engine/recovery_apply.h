@@ -10,7 +10,10 @@
 //     may be in the OS's cache only, and the new segment's header is about
 //     to say where they end;
 //  4. a new segment starts, sealing the old head where its valid frames
-//     end, so that a torn tail beyond is never scanned again;
+//     end, so that a torn tail beyond is never scanned again; or, when no
+//     frame of the old head checks out past that end (a clean close),
+//     writing goes on in the old head, so that each reopen does not leave
+//     a segment behind;
 //  5. repairs (files cut or zero-filled where frames were lost) are written
 //     as frames and made durable, so the next recovery reaches the same
 //     table.

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 
 #include "env/format/format.h"
@@ -13,18 +14,27 @@
 namespace segwal {
 
 // Shared by the writer (while it is the head), readers (through the
-// catalog) and the reclaimer.
+// catalog), the preparer (which grows it) and the reclaimer.
 struct Segment {
   uint64_t id = 0;
-  uint64_t size = 0;
+  uint64_t size = 0;  // the most bytes it may hold (its header's)
   uint32_t seed = 0;  // checksum seed: the segment's identity (format.h)
   uint32_t version = kFormatVersion;  // its header's: how frames are laid out
   // Just past the last frame. The writer stores it after a frame is in the
   // file and before the catalog refers to the frame, so a reader that found
   // a frame through the catalog sees an end at or past it.
   std::atomic<uint64_t> end{0};
+  // The file's bytes before this are allocated (and zero-filled, when the
+  // preparer chose to) and may take frames; the writer never writes past
+  // it, the preparer only extends it (SegmentPreparer::ExtendTo).
+  std::atomic<uint64_t> prepared_end{0};
+  // Once the writer's end passes this, the preparer is asked to extend
+  // (set by the preparer; the maximum when nothing is left to extend).
+  std::atomic<uint64_t> extend_at{std::numeric_limits<uint64_t>::max()};
+  // The preparer's, under its lock: what its next extension adds.
+  uint64_t next_window = 0;
   bool recycled = false;     // prepared from a reclaimed segment file
-  bool zero_filled = false;  // created and zero-filled
+  bool zero_filled = false;  // created, its first window zero-filled
   std::shared_ptr<StorageFile> file;
   // Every fdatasync of the file once it is shared (head or sealed): one at
   // a time, none after a failure (serial_sync.h).

@@ -1,6 +1,7 @@
 #include "env/engine/segment_preparer.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "env/format/file_names.h"
 #include "env/format/format.h"
@@ -15,6 +16,25 @@ namespace {
 constexpr size_t kZeroFillChunk = 4096;
 // A failed background preparation is retried after this long.
 constexpr uint64_t kRetryMicros = 1000000;
+// The first window of a new segment, and the most one extension adds: at
+// most 1 MiB and 8 MiB, and a sixteenth and a quarter of the segment (so
+// that small segments grow by windows too).
+uint64_t InitialWindow(uint64_t segment_size) {
+  return std::min<uint64_t>(
+      1 << 20, std::max<uint64_t>(2 * kSegmentHeaderBlock, segment_size / 16));
+}
+uint64_t MaxWindow(uint64_t segment_size) {
+  return std::max(InitialWindow(segment_size),
+                  std::min<uint64_t>(8 << 20, segment_size / 4));
+}
+
+// Where the writer asks for the next window: half the last one before the
+// prepared end, so that the preparer has the writer's time to fill that
+// half to do it.
+uint64_t ExtendAt(const Segment& segment, uint64_t prepared, uint64_t added) {
+  if (prepared >= segment.size) return std::numeric_limits<uint64_t>::max();
+  return prepared - added / 2;
+}
 
 }  // namespace
 
@@ -32,6 +52,16 @@ void SegmentPreparer::Init(uint64_t next_id, std::vector<uint64_t> free_ids) {
   std::lock_guard<std::mutex> guard(mu_);
   next_id_ = next_id;
   free_ = std::move(free_ids);
+}
+
+void SegmentPreparer::AdoptRecovered(Segment* segment, uint64_t file_size) {
+  const uint64_t ready = std::min(file_size, segment->size);
+  segment->prepared_end.store(ready, std::memory_order_relaxed);
+  segment->extend_at.store(
+      ExtendAt(*segment, ready,
+               std::min(ready, InitialWindow(segment->size))),
+      std::memory_order_relaxed);
+  segment->next_window = InitialWindow(segment->size);
 }
 
 void SegmentPreparer::Start() {
@@ -64,6 +94,78 @@ std::shared_ptr<Segment> SegmentPreparer::TakePrepared() {
   return std::move(prepared_);
 }
 
+void SegmentPreparer::RequestExtend(const std::shared_ptr<Segment>& segment) {
+  if (!context_.options.background_prepare) return;
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (extend_ == segment) return;
+    extend_ = segment;
+  }
+  cv_.notify_all();
+}
+
+IOStatus SegmentPreparer::ExtendTo(Segment* segment, uint64_t end) {
+  end = std::min(end, segment->size);
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (segment->prepared_end.load(std::memory_order_acquire) >= end) {
+      return IOStatus::OK();
+    }
+    if (!extending_) return ExtendOneMayUnlock(lock, segment, end);
+    cv_.wait(lock, [&] { return !extending_; });
+  }
+}
+
+bool SegmentPreparer::ChooseZeroFillLocked() {
+  const Workload w = workload_();
+  return zero_fill_.ZeroFill(w.sync_batches, w.frame_bytes);
+}
+
+IOStatus SegmentPreparer::ExtendOneMayUnlock(std::unique_lock<std::mutex>& lock,
+                                             Segment* segment, uint64_t end) {
+  const uint64_t from = segment->prepared_end.load(std::memory_order_acquire);
+  const uint64_t window =
+      std::max(segment->next_window, InitialWindow(segment->size));
+  const uint64_t to =
+      std::min(segment->size, std::max(end, from + window));
+  if (to <= from) return IOStatus::OK();
+  bool zero_fill = ChooseZeroFillLocked();
+  extending_ = true;
+  lock.unlock();
+  IOStatus s = AllocateRange(segment->file.get(), from, to, &zero_fill);
+  // Written zeros go to the disk now, not in the writer's next fdatasync
+  // (which then commits only the allocation).
+  if (s.ok() && zero_fill) segment->file->StartWriteback(from, to - from);
+  lock.lock();
+  extending_ = false;
+  if (s.ok()) {
+    segment->prepared_end.store(to, std::memory_order_release);
+    segment->extend_at.store(ExtendAt(*segment, to, to - from),
+                             std::memory_order_release);
+    segment->next_window = std::min(window * 2, MaxWindow(segment->size));
+    ++extensions_;
+    bytes_prepared_ += to - from;
+  }
+  cv_.notify_all();
+  return s;
+}
+
+IOStatus SegmentPreparer::AllocateRange(StorageFile* file, uint64_t from,
+                                        uint64_t to, bool* zero_fill) {
+  IOStatus s = file->Allocate(from, to - from);
+  if (s.IsNotSupported()) {
+    *zero_fill = true;  // the zeros make the file its size
+    s = IOStatus::OK();
+  }
+  const std::string zeros(*zero_fill ? kZeroFillChunk : 0, '\0');
+  for (uint64_t pos = from; s.ok() && *zero_fill && pos < to;
+       pos += zeros.size()) {
+    s = file->Write(pos, zeros.data(),
+                    std::min<uint64_t>(zeros.size(), to - pos));
+  }
+  return s;
+}
+
 IOStatus SegmentPreparer::PrepareOrWait() {
   std::unique_lock<std::mutex> lock(mu_);
   if (prepared_ != nullptr) return IOStatus::OK();
@@ -79,6 +181,15 @@ IOStatus SegmentPreparer::PrepareOrWait() {
 void SegmentPreparer::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
+    if (extend_ != nullptr && !extending_) {
+      // Extending the head comes first: the writer is about to need it.
+      std::shared_ptr<Segment> segment = std::move(extend_);
+      if (!error_->ok()) continue;  // the log writes no more
+      // A failed extension is not retried here: the writer extends inline
+      // when it needs the space, and sees the error then.
+      ExtendOneMayUnlock(lock, segment.get(), 0).PermitUncheckedError();
+      continue;
+    }
     if (requested_ && prepared_ == nullptr && !preparing_ && error_->ok()) {
       if (PrepareOne(lock).ok()) {
         requested_ = false;
@@ -90,7 +201,9 @@ void SegmentPreparer::Loop() {
       continue;
     }
     requested_ = false;
-    cv_.wait(lock, [&] { return stop_ || requested_; });
+    cv_.wait(lock, [&] {
+      return stop_ || requested_ || (extend_ != nullptr && !extending_);
+    });
   }
 }
 
@@ -102,14 +215,9 @@ IOStatus SegmentPreparer::PrepareOne(std::unique_lock<std::mutex>& lock) {
     recycle = free_.front();
     free_.erase(free_.begin());
   }
-  bool zero_fill = false;
-  if (recycle == 0) {
-    const Workload w = workload_();
-    zero_fill = zero_fill_.ZeroFill(w.sync_batches, w.frame_bytes);
-  }
   std::shared_ptr<Segment> segment;
   lock.unlock();
-  IOStatus s = PrepareFile(id, recycle, zero_fill, &segment);
+  IOStatus s = PrepareFile(id, recycle, &segment);
   lock.lock();
   preparing_ = false;
   if (s.ok()) prepared_ = std::move(segment);
@@ -118,14 +226,15 @@ IOStatus SegmentPreparer::PrepareOne(std::unique_lock<std::mutex>& lock) {
 }
 
 IOStatus SegmentPreparer::PrepareFile(uint64_t id, uint64_t recycle_from,
-                                      bool zero_fill,
                                       std::shared_ptr<Segment>* segment) {
   Storage* const storage = context_.storage;
   const uint64_t size = context_.options.segment_size;
   const std::string path = context_.PathOf(SegmentFileName(id));
   std::unique_ptr<StorageFile> file;
   IOStatus s;
+  uint64_t ready = 0;  // bytes of the file ready for frames
   bool recycled = false;
+  bool zero_fill = false;
   if (recycle_from != 0) {
     const std::string free_path =
         context_.PathOf(FreeSegmentFileName(recycle_from));
@@ -134,25 +243,26 @@ IOStatus SegmentPreparer::PrepareFile(uint64_t id, uint64_t recycle_from,
     const bool renamed = s.ok();
     if (s.ok()) s = storage->OpenFile(path, /*create=*/false, &file);
     if (s.ok()) s = file->Size(&found_size);
-    recycled = s.ok() && found_size == size;
-    if (!recycled) {
+    // Every byte of a reclaimed file was written before (frames, or the
+    // zeros or allocation of its windows). One larger than segments are
+    // now is not reused.
+    recycled = s.ok() && found_size >= kSegmentHeaderBlock &&
+               found_size <= size;
+    if (recycled) {
+      ready = found_size;
+    } else {
       file.reset();
       storage->Remove(renamed ? path : free_path).PermitUncheckedError();
     }
   }
-  if (!recycled) {
+  if (ready == 0) {
+    {
+      std::lock_guard<std::mutex> guard(mu_);
+      zero_fill = ChooseZeroFillLocked();
+    }
+    ready = std::min(size, InitialWindow(size));
     s = storage->OpenFile(path, /*create=*/true, &file);
-    if (s.ok()) s = file->Allocate(size);
-    if (s.IsNotSupported()) {
-      zero_fill = true;  // the zeros make the file its full size
-      s = IOStatus::OK();
-    }
-    const std::string zeros(zero_fill ? kZeroFillChunk : 0, '\0');
-    for (uint64_t pos = 0; s.ok() && zero_fill && pos < size;
-         pos += zeros.size()) {
-      s = file->Write(pos, zeros.data(),
-                      std::min<uint64_t>(zeros.size(), size - pos));
-    }
+    if (s.ok()) s = AllocateRange(file.get(), 0, ready, &zero_fill);
     if (s.ok()) s = file->Sync();
     if (!s.ok()) {
       file.reset();
@@ -173,8 +283,12 @@ IOStatus SegmentPreparer::PrepareFile(uint64_t id, uint64_t recycle_from,
   prepared->size = size;
   prepared->seed = SegmentSeed(context_.log_uid, id);
   prepared->file = std::move(file);
+  prepared->prepared_end.store(ready, std::memory_order_relaxed);
+  prepared->extend_at.store(ExtendAt(*prepared, ready, ready),
+                            std::memory_order_relaxed);
+  prepared->next_window = InitialWindow(size);
   prepared->recycled = recycled;
-  prepared->zero_filled = !recycled && zero_fill;
+  prepared->zero_filled = zero_fill;
   *segment = std::move(prepared);
   return IOStatus::OK();
 }
@@ -203,6 +317,8 @@ void SegmentPreparer::AddStatsTo(LogStats* stats) {
   std::lock_guard<std::mutex> guard(mu_);
   stats->segments_removed = segments_removed_;
   stats->prepare_requests = requests_;
+  stats->segment_extensions = extensions_;
+  stats->bytes_prepared = bytes_prepared_;
 }
 
 }  // namespace segwal

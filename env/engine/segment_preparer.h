@@ -1,14 +1,22 @@
-// Prepares segments ahead of the writer: a reclaimed segment file renamed
-// to its new id (its stale frames can never validate under the new id), or
-// a new file fallocated and, when the zero-fill policy says so, written
-// with zeros, so that later fdatasyncs on it update no block allocation.
-// The file and its directory entry are durable before the writer gets it.
+// Prepares segments, and the space in them, ahead of the writer.
+//
+// A segment is a file that grows: it is created with a first window of
+// blocks after its header and extended window by window ahead of the
+// writer, never past its size (the segment_size option). Each window is
+// fallocated and, when the zero-fill policy says so (frequent syncs),
+// written with zeros, so that later fdatasyncs on it update no block
+// allocation; windows double from 1 MiB up to 8 MiB as the writer fills
+// them (less in small segments). A log holding a few frames thus costs a window of
+// disk, not a segment. A reclaimed segment file is recycled instead when
+// there is one: renamed to its new id (its stale frames can never validate
+// under the new id), all of it ready. A new file and its directory entry
+// are durable before the writer gets it.
 //
 // With background_prepare, a thread of its own prepares the next segment
-// when the writer asks (once the head is half full: zero-filling competes
-// with the writers' first fdatasyncs if done at once); a rotation that
-// finds none ready prepares inline. It also keeps the reclaimed segment
-// files awaiting reuse, up to recycle_segments (the rest are removed).
+// when the writer asks (once the head is half full) and extends the head
+// when the writer nears the end of its window; the writer extends inline
+// when it catches up (ExtendTo). It also keeps the reclaimed segment files
+// awaiting reuse, up to recycle_segments (the rest are removed).
 //
 // Thread-safe. Its lock is a leaf: file I/O runs without it.
 #pragma once
@@ -42,6 +50,10 @@ class SegmentPreparer {
 
   // Before Start: the next segment id and the reclaimed files (ascending).
   void Init(uint64_t next_id, std::vector<uint64_t> free_ids);
+  // A segment found on disk by recovery, whose file has `file_size` bytes:
+  // they are ready (written or allocated before); the rest may be
+  // extended.
+  static void AdoptRecovered(Segment* segment, uint64_t file_size);
   // Starts the background thread (with background_prepare).
   void Start();
   // Stops and joins it; later requests prepare nothing ahead.
@@ -49,6 +61,14 @@ class SegmentPreparer {
 
   // The head is half full: prepare the next segment in the background.
   void RequestAhead();
+  // The writer nears the end of `segment`'s prepared window: extend it in
+  // the background (once; later requests before it is done change
+  // nothing).
+  void RequestExtend(const std::shared_ptr<Segment>& segment);
+  // Makes `segment` ready up to at least `end` (at most its size): waits
+  // for an extension under way, or extends on the calling thread. An
+  // error changes nothing the writer relies on (it is not sticky).
+  IOStatus ExtendTo(Segment* segment, uint64_t end);
   // The prepared segment if one is ready (never waits), else null.
   std::shared_ptr<Segment> TakePrepared();
   // Makes a segment ready: waits for the preparation under way, or
@@ -59,7 +79,7 @@ class SegmentPreparer {
   // removed if recycle_segments are kept already.
   IOStatus Recycle(uint64_t id);
 
-  // Segments removed, requests for one ahead.
+  // Segments removed, requests for one ahead, extensions.
   void AddStatsTo(LogStats* stats);
 
  private:
@@ -68,10 +88,19 @@ class SegmentPreparer {
   // on zero-filling; then prepares without it.
   IOStatus PrepareOne(std::unique_lock<std::mutex>& lock);
   // Needs no lock; recycles free segment `recycle_from` if non-zero, else
-  // creates the file, fallocated and zero-filled if `zero_fill` (or if the
-  // file system cannot fallocate).
-  IOStatus PrepareFile(uint64_t id, uint64_t recycle_from, bool zero_fill,
+  // creates the file with its first window.
+  IOStatus PrepareFile(uint64_t id, uint64_t recycle_from,
                        std::shared_ptr<Segment>* segment);
+  // With mu_ held (released for the I/O, `extending_` marking it):
+  // extends `segment` by its next window, or to `end` if that is further.
+  IOStatus ExtendOneMayUnlock(std::unique_lock<std::mutex>& lock,
+                              Segment* segment, uint64_t end);
+  // Needs no lock: allocates [from, to) of `file`, and writes zeros over
+  // it if *zero_fill, or if the file system cannot allocate (then sets
+  // *zero_fill).
+  static IOStatus AllocateRange(StorageFile* file, uint64_t from, uint64_t to,
+                                bool* zero_fill);
+  bool ChooseZeroFillLocked();
 
   const LogContext& context_;
   const StickyError* const error_;
@@ -82,12 +111,17 @@ class SegmentPreparer {
   std::shared_ptr<Segment> prepared_;
   bool preparing_ = false;  // one preparer at a time, outside mu_
   bool requested_ = false;
+  std::shared_ptr<Segment> extend_;  // a segment to extend in the background
+  bool extending_ = false;           // one extension at a time, outside mu_
+
   bool stop_ = false;
   uint64_t next_id_ = 1;
   std::vector<uint64_t> free_;  // reclaimed files, oldest first
   ZeroFillPolicy zero_fill_;
   uint64_t segments_removed_ = 0;
   uint64_t requests_ = 0;
+  uint64_t extensions_ = 0;
+  uint64_t bytes_prepared_ = 0;
   std::thread thread_;
 };
 

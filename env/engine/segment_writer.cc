@@ -43,6 +43,15 @@ void SegmentWriter::AdoptHead(std::shared_ptr<Segment> head) {
   head_ = std::move(head);
 }
 
+IOStatus SegmentWriter::ContinueHead() {
+  std::lock_guard<std::mutex> guard(mu_);
+  const uint64_t end = head_->end.load(std::memory_order_relaxed);
+  const uint64_t lsn = MakeLsn(head_->id, end);
+  written_lsn_.store(lsn, std::memory_order_release);
+  durable_lsn_.store(lsn, std::memory_order_release);
+  return IOStatus::OK();
+}
+
 IOStatus SegmentWriter::StartNewSegment() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
@@ -135,6 +144,9 @@ IOStatus SegmentWriter::WriteFrameLocked(FrameHeader header,
     head_->recorded_mark_end = end;
   }
   if (!was_half_full && HeadHalfFullLocked()) preparer_->RequestAhead();
+  if (end >= head_->extend_at.load(std::memory_order_acquire)) {
+    preparer_->RequestExtend(head_);
+  }
   MaybeStartWritebackLocked();
   ++stats_.frames_written;
   stats_.frame_bytes_written += frame_buffer_.size();
@@ -145,19 +157,29 @@ IOStatus SegmentWriter::WriteFrameLocked(FrameHeader header,
 
 IOStatus SegmentWriter::EnsureRoomMayUnlock(std::unique_lock<std::mutex>& lock,
                                             uint64_t footprint) {
-  while (error_->ok() &&
-         head_->end.load(std::memory_order_relaxed) + footprint >
-             Capacity(*head_)) {
-    std::shared_ptr<Segment> next = preparer_->TakePrepared();
-    if (next == nullptr) {
-      lock.unlock();
-      IOStatus s = preparer_->PrepareOrWait();
-      lock.lock();
-      if (!s.ok()) return s;  // nothing was written: not sticky
+  while (error_->ok()) {
+    const uint64_t need = head_->end.load(std::memory_order_relaxed) + footprint;
+    if (need > Capacity(*head_)) {
+      std::shared_ptr<Segment> next = preparer_->TakePrepared();
+      if (next == nullptr) {
+        lock.unlock();
+        IOStatus s = preparer_->PrepareOrWait();
+        lock.lock();
+        if (!s.ok()) return s;  // nothing was written: not sticky
+        continue;
+      }
+      IOStatus s = RotateLocked(std::move(next));
+      if (!s.ok()) return s;
       continue;
     }
-    IOStatus s = RotateLocked(std::move(next));
-    if (!s.ok()) return s;
+    if (need <= head_->prepared_end.load(std::memory_order_acquire)) break;
+    // The frame fits the segment but not the window prepared so far: the
+    // writer caught up with the preparer.
+    const std::shared_ptr<Segment> head = head_;
+    lock.unlock();
+    IOStatus s = preparer_->ExtendTo(head.get(), need);
+    lock.lock();
+    if (!s.ok()) return s;  // nothing was written: not sticky
   }
   return error_->Get();
 }
@@ -198,7 +220,12 @@ IOStatus SegmentWriter::StartSegmentLocked(std::shared_ptr<Segment> next) {
   h.has_offset = false;
   h.durable_mark = static_cast<uint32_t>(kSegmentHeaderBlock);
   EncodeFrame(&h, snapshot, next->seed, &block);
-  IOStatus s = next->file->Write(0, block.data(), block.size());
+  // Nothing is written past the prepared window (the preparer extends it
+  // by writing there). `next` is not shared yet: extending it here keeps
+  // no one waiting but this rotation.
+  IOStatus s = preparer_->ExtendTo(next.get(), block.size());
+  if (!s.ok()) return s;  // nothing was written: not sticky
+  s = next->file->Write(0, block.data(), block.size());
   if (s.ok()) s = next->file->Sync();
   if (!s.ok()) return error_->Set(s);
   next->end.store(block.size(), std::memory_order_release);

@@ -46,6 +46,10 @@ class SegmentWriter {
   // Starts a new segment after the head, whose header names where the
   // head's frames end. The head's frames must be durable already.
   IOStatus StartNewSegment();
+  // Or goes on writing the head where its frames end: its frames must be
+  // durable already, and no frame of this segment may lie past its end
+  // (recovery_apply decides).
+  IOStatus ContinueHead();
 
   // A data frame per chunk, at the end of file `id` (Append) or at
   // `offset` (at most the file's size; the bytes replace what was there).

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "env/engine/recovery_apply.h"
+#include "env/engine/segment_preparer.h"
 #include "env/format/file_names.h"
 #include "env/stats/log_metrics.h"
 
@@ -80,6 +81,7 @@ WritableLog::WritableLog(Storage* storage, const std::string& dir,
     segment->seed = SegmentSeed(scanned.header.log_uid, scanned.id);
     segment->version = scanned.header.version;
     segment->end.store(scanned.end, std::memory_order_relaxed);
+    SegmentPreparer::AdoptRecovered(segment.get(), scanned.file_size);
     segment->file = scanned.file;
     catalog()->AddSegment(segment);
     head = std::move(segment);

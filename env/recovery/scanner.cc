@@ -98,9 +98,17 @@ bool IsValidFrame(uint32_t version, const Slice& image, uint64_t pos,
 // the byte there is not zero.
 uint64_t PastZeros(const Slice& image, uint64_t pos, uint64_t step,
                    uint64_t min_header) {
+  if (pos >= image.size() || image[pos] != 0) return pos;
+  // Eight bytes at a time: a segment's unwritten tail is megabytes of
+  // zeros, scanned at every open.
   uint64_t q = pos;
+  while (q + sizeof(uint64_t) <= image.size()) {
+    uint64_t word;
+    std::memcpy(&word, image.data() + q, sizeof(word));
+    if (word != 0) break;
+    q += sizeof(word);
+  }
   while (q < image.size() && image[q] == 0) ++q;
-  if (q == pos) return pos;
   // A header starting at p must hold a non-zero byte, so q < p + min_header.
   const uint64_t first = q >= min_header ? q - min_header + 1 : 0;
   if (first <= pos) return pos;
@@ -137,10 +145,11 @@ class Scanner {
   IOStatus ScanSegment(ScannedSegment* seg, uint64_t bound, bool* stopped);
   // The newest segment's frames stop at `pos` (for `fault`): a clean end,
   // a torn tail, or damage (*action then says what the reporter decided).
+  // *later_frames tells whether any frame past `pos` checks out.
   IOStatus ExamineTail(const ScannedSegment& seg, const Slice& image,
                        uint64_t pos, uint32_t seed, const FrameFault& fault,
                        const FrameHeader& h, bool* damaged,
-                       DamageAction* action);
+                       bool* later_frames, DamageAction* action);
   // Tells the reporter; returns the failure if it says kFail, else records
   // the damage as passed and sets *action.
   IOStatus Report(Damage damage, DamageAction* action);
@@ -391,6 +400,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   s = seg->file->Read(0, held, buffer.data(), &got);
   if (!s.ok()) return s;
   const Slice image(buffer.data(), held);
+  seg->file_size = file_size;
   info_->bytes_scanned += got;
   ++info_->segments_scanned;
 
@@ -442,9 +452,16 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
     }
     if (!sealed) {
       bool damaged = false;
-      s = ExamineTail(*seg, image, pos, seed, fault, h, &damaged, &action);
+      bool later_frames = false;
+      const uint64_t cut_before = info_->bytes_cut;
+      s = ExamineTail(*seg, image, pos, seed, fault, h, &damaged,
+                      &later_frames, &action);
       if (!s.ok()) return s;
-      if (!damaged) break;  // a torn or clean tail: the log ends here
+      if (!damaged) {
+        // A torn or clean tail: the log ends here.
+        seg->clean_tail = !later_frames && info_->bytes_cut == cut_before;
+        break;
+      }
     } else {
       s = Report(Damage{fault.kind, seg->id, pos, limit - pos, fault.reason},
                  &action);
@@ -486,7 +503,8 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
 IOStatus Scanner::ExamineTail(const ScannedSegment& seg, const Slice& image,
                               uint64_t pos, uint32_t seed,
                               const FrameFault& fault, const FrameHeader& h,
-                              bool* damaged, DamageAction* action) {
+                              bool* damaged, bool* later_frames,
+                              DamageAction* action) {
   const uint64_t limit = image.size();
   const uint32_t version = seg.header.version;
   const uint64_t step = FrameAlignment(version);
@@ -500,6 +518,7 @@ IOStatus Scanner::ExamineTail(const ScannedSegment& seg, const Slice& image,
     }
     FrameHeader later;
     if (IsValidFrame(version, image, probe, limit, seed, &later)) {
+      *later_frames = true;
       if (later.durable_mark > pos) {
         *damaged = true;
         return Report(

@@ -28,6 +28,11 @@ struct ScannedSegment {
   SegmentHeader header;
   std::shared_ptr<StorageFile> file;
   uint64_t end = 0;  // just past the last frame recovery kept
+  uint64_t file_size = 0;
+  // The newest segment only: past `end` lies no frame of this segment
+  // that checks out and no torn frame of ours (only zeros or bytes of
+  // another life), so writing may go on at `end`.
+  bool clean_tail = false;
 };
 
 // A change recovery made to a logical file, which the engine persists.

@@ -155,6 +155,12 @@ std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
   e.Summary("segwal_sync_duration_seconds",
             "Latency of Sync and SyncAll calls", s.sync_latency_us);
   e.Counter("segwal_segment_rotations", "Segment rotations", s.rotations);
+  e.Counter("segwal_segment_extensions",
+            "Windows of blocks added to growing segments ahead of the writer",
+            s.segment_extensions);
+  e.Counter("segwal_prepared_bytes",
+            "Bytes of segment windows allocated (and zero-filled) ahead",
+            s.bytes_prepared);
   e.Counter("segwal_prepare_requests",
             "Next segments asked for ahead of need (the head half full)",
             s.prepare_requests);
@@ -219,13 +225,15 @@ std::string FormatStatsDump(const LogStats& s) {
   std::snprintf(
       buf, sizeof(buf),
       "segwal stats: rotations=%" PRIu64 " prepare_requests=%" PRIu64
+      " segment_extensions=%" PRIu64 " bytes_prepared=%" PRIu64
       " segments_created=%" PRIu64
       " segments_zero_filled=%" PRIu64 " segments_recycled=%" PRIu64 " segments_removed=%" PRIu64
       " segments_reclaimed=%" PRIu64 " bytes_reclaimed=%" PRIu64
       " bytes_relocated=%" PRIu64 " live_bytes=%" PRIu64
       " active_segments=%" PRIu64 " log_bytes=%" PRIu64
       " head_segment_bytes=%" PRIu64 "\n",
-      s.rotations, s.prepare_requests, s.segments_created,
+      s.rotations, s.prepare_requests, s.segment_extensions, s.bytes_prepared,
+      s.segments_created,
       s.segments_zero_filled,
       s.segments_recycled,
       s.segments_removed, s.segments_reclaimed, s.bytes_reclaimed,

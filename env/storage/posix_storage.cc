@@ -78,9 +78,10 @@ class PosixFile : public StorageFile {
 #endif
   }
 
-  IOStatus Allocate(uint64_t size) override {
+  IOStatus Allocate(uint64_t offset, uint64_t n) override {
     if (read_only_) return ErrnoStatus("fallocate", path_, EROFS);
-    if (::fallocate(fd_, 0, 0, static_cast<off_t>(size)) == 0) {
+    if (::fallocate(fd_, 0, static_cast<off_t>(offset),
+                    static_cast<off_t>(n)) == 0) {
       return IOStatus::OK();
     }
     if (errno == EOPNOTSUPP || errno == ENOSYS) {

@@ -35,11 +35,12 @@ class StorageFile {
   // writeback error is left for Sync to report (no wait, so nothing
   // consumes it here).
   virtual void StartWriteback(uint64_t /*offset*/, uint64_t /*n*/) {}
-  // Reserves blocks for [0, size) and makes the file at least `size` bytes
-  // long, the new bytes reading as zeros (fallocate without KEEP_SIZE; the
-  // new size is durable after Sync). NotSupported where the file system
-  // cannot reserve blocks: the caller then writes the zeros itself.
-  virtual IOStatus Allocate(uint64_t size) = 0;
+  // Reserves blocks for [offset, offset + n) and makes the file at least
+  // offset + n bytes long, the new bytes reading as zeros (fallocate
+  // without KEEP_SIZE; the new size is durable after Sync). NotSupported
+  // where the file system cannot reserve blocks: the caller then writes
+  // the zeros itself.
+  virtual IOStatus Allocate(uint64_t offset, uint64_t n) = 0;
   virtual IOStatus Truncate(uint64_t size) = 0;
   virtual IOStatus Size(uint64_t* size) = 0;
 };

@@ -13,6 +13,7 @@
 //   odd:  DecompressPayload: byte 1 the codec, bytes 2-4 raw_len (at most
 //         kMaxDataFramePayload, as recovery enforces), the rest the stored
 //         payload.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -63,6 +64,12 @@ bool NextFrame(uint32_t version, bool fix, const uint8_t* data, size_t size,
   }
   FrameHeader in;
   in.type = static_cast<uint8_t>(Take(data, size, pos, 1));
+  if (version == 2) {
+    // Four bits of type, 0 never written; 12-15 read back as safe to
+    // ignore.
+    in.type = std::max<uint8_t>(1, in.type & 0x0f);
+    if (in.type >= 12) in.type |= kFrameTypeSafeToIgnore;
+  }
   const uint8_t flags = static_cast<uint8_t>(Take(data, size, pos, 1));
   in.codec = static_cast<Codec>(flags & 3);
   in.has_offset = (flags & 4) != 0;

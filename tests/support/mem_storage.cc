@@ -98,7 +98,8 @@ class MemStorage::Handle : public StorageFile {
   }
 
   // Extends the file with zeros, pending like a write until Sync.
-  IOStatus Allocate(uint64_t size) override {
+  IOStatus Allocate(uint64_t offset, uint64_t n) override {
+    const uint64_t size = offset + n;
     storage_->RunHook(FaultOp::kAllocate, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     IOStatus s = Alive();
