@@ -28,11 +28,19 @@ struct Segment {
   // preparer chose to) and may take frames; the writer never writes past
   // it, the preparer only extends it (SegmentPreparer::ExtendTo).
   std::atomic<uint64_t> prepared_end{0};
+  // The file mapped shared and writable, once the preparer has mapped it
+  // (null: frames are written with StorageFile::Write), and the end of the
+  // pages it has faulted in for writing: the writer stores a frame
+  // through the mapping only below it.
+  std::atomic<char*> map{nullptr};
+  std::atomic<uint64_t> prefaulted_end{0};
   // Once the writer's end passes this, the preparer is asked to extend
   // (set by the preparer; the maximum when nothing is left to extend).
   std::atomic<uint64_t> extend_at{std::numeric_limits<uint64_t>::max()};
-  // The preparer's, under its lock: what its next extension adds.
+  // The preparer's, under its lock: what its next extension adds; whether
+  // mapping or faulting in failed (then the writer writes with Write).
   uint64_t next_window = 0;
+  bool map_failed = false;
   bool recycled = false;     // prepared from a reclaimed segment file
   bool zero_filled = false;  // created, its first window zero-filled
   std::shared_ptr<StorageFile> file;

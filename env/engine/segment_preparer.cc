@@ -14,6 +14,9 @@ namespace {
 // large folios, and every later small frame write into one walks all of
 // its buffer heads, several times slower than into a page-sized folio.
 constexpr size_t kZeroFillChunk = 4096;
+// The writer's stores through a mapping find this much faulted in ahead.
+constexpr uint64_t kPrefaultAhead = 1 << 20;
+constexpr uint64_t kPageSize = 4096;
 // A failed background preparation is retried after this long.
 constexpr uint64_t kRetryMicros = 1000000;
 // The first window of a new segment, and the most one extension adds: at
@@ -104,6 +107,42 @@ void SegmentPreparer::RequestExtend(const std::shared_ptr<Segment>& segment) {
   cv_.notify_all();
 }
 
+void SegmentPreparer::RequestPrefault(const std::shared_ptr<Segment>& segment) {
+  if (!context_.options.background_prepare) return;
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (prefault_ == segment || segment->map_failed) return;
+    prefault_ = segment;
+  }
+  cv_.notify_all();
+}
+
+void SegmentPreparer::PrefaultMayUnlock(std::unique_lock<std::mutex>& lock,
+                                        Segment* segment) {
+  if (segment->map_failed) return;
+  char* map = segment->map.load(std::memory_order_acquire);
+  const uint64_t end = segment->end.load(std::memory_order_acquire);
+  const uint64_t from =
+      std::max(segment->prefaulted_end.load(std::memory_order_acquire),
+               end / kPageSize * kPageSize);
+  const uint64_t prepared =
+      segment->prepared_end.load(std::memory_order_acquire);
+  const uint64_t to = std::min(from + kPrefaultAhead, prepared) / kPageSize *
+                      kPageSize;
+  lock.unlock();
+  IOStatus s;
+  if (map == nullptr) s = segment->file->Map(segment->size, &map);
+  if (s.ok() && to > from) s = segment->file->Prefault(from, to - from);
+  lock.lock();
+  if (!s.ok()) {
+    segment->map_failed = true;
+    return;
+  }
+  segment->prefaulted_end.store(std::max(from, to), std::memory_order_release);
+  segment->map.store(map, std::memory_order_release);
+  ++prefaults_;
+}
+
 IOStatus SegmentPreparer::ExtendTo(Segment* segment, uint64_t end) {
   end = std::min(end, segment->size);
   std::unique_lock<std::mutex> lock(mu_);
@@ -190,6 +229,11 @@ void SegmentPreparer::Loop() {
       ExtendOneMayUnlock(lock, segment.get(), 0).PermitUncheckedError();
       continue;
     }
+    if (prefault_ != nullptr) {
+      std::shared_ptr<Segment> segment = std::move(prefault_);
+      if (error_->ok()) PrefaultMayUnlock(lock, segment.get());
+      continue;
+    }
     if (requested_ && prepared_ == nullptr && !preparing_ && error_->ok()) {
       if (PrepareOne(lock).ok()) {
         requested_ = false;
@@ -202,7 +246,8 @@ void SegmentPreparer::Loop() {
     }
     requested_ = false;
     cv_.wait(lock, [&] {
-      return stop_ || requested_ || (extend_ != nullptr && !extending_);
+      return stop_ || requested_ || prefault_ != nullptr ||
+             (extend_ != nullptr && !extending_);
     });
   }
 }
@@ -318,6 +363,7 @@ void SegmentPreparer::AddStatsTo(LogStats* stats) {
   stats->segments_removed = segments_removed_;
   stats->prepare_requests = requests_;
   stats->segment_extensions = extensions_;
+  stats->prefaults = prefaults_;
   stats->bytes_prepared = bytes_prepared_;
 }
 

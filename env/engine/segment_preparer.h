@@ -15,8 +15,11 @@
 // With background_prepare, a thread of its own prepares the next segment
 // when the writer asks (once the head is half full) and extends the head
 // when the writer nears the end of its window; the writer extends inline
-// when it catches up (ExtendTo). It also keeps the reclaimed segment files
-// awaiting reuse, up to recycle_segments (the rest are removed).
+// when it catches up (ExtendTo). When the writer stores frames through a
+// mapping of the head (syncs are rare), the thread maps it and faults its
+// pages in ahead, so that no store faults. It also keeps the reclaimed
+// segment files awaiting reuse, up to recycle_segments (the rest are
+// removed).
 //
 // Thread-safe. Its lock is a leaf: file I/O runs without it.
 #pragma once
@@ -65,6 +68,10 @@ class SegmentPreparer {
   // the background (once; later requests before it is done change
   // nothing).
   void RequestExtend(const std::shared_ptr<Segment>& segment);
+  // The writer stores frames through a mapping of `segment` from now on:
+  // map it if need be and fault in the pages ahead of its end, in the
+  // background (once; later requests before it is done change nothing).
+  void RequestPrefault(const std::shared_ptr<Segment>& segment);
   // Makes `segment` ready up to at least `end` (at most its size): waits
   // for an extension under way, or extends on the calling thread. An
   // error changes nothing the writer relies on (it is not sticky).
@@ -100,6 +107,12 @@ class SegmentPreparer {
   // *zero_fill).
   static IOStatus AllocateRange(StorageFile* file, uint64_t from, uint64_t to,
                                 bool* zero_fill);
+  // With mu_ held (released for the I/O): maps `segment` if need be and
+  // faults in its pages from the writer's end on, within its prepared
+  // window. A failure stops the mapping of this segment (not sticky: the
+  // writer writes with Write).
+  void PrefaultMayUnlock(std::unique_lock<std::mutex>& lock,
+                         Segment* segment);
   bool ChooseZeroFillLocked();
 
   const LogContext& context_;
@@ -112,6 +125,7 @@ class SegmentPreparer {
   bool preparing_ = false;  // one preparer at a time, outside mu_
   bool requested_ = false;
   std::shared_ptr<Segment> extend_;  // a segment to extend in the background
+  std::shared_ptr<Segment> prefault_;  // and one to fault in ahead
   bool extending_ = false;           // one extension at a time, outside mu_
 
   bool stop_ = false;
@@ -121,6 +135,7 @@ class SegmentPreparer {
   uint64_t segments_removed_ = 0;
   uint64_t requests_ = 0;
   uint64_t extensions_ = 0;
+  uint64_t prefaults_ = 0;
   uint64_t bytes_prepared_ = 0;
   std::thread thread_;
 };

@@ -112,6 +112,11 @@ class SegmentWriter {
   // Writes `next`'s header and the file-table snapshot in one write and
   // makes them durable; then `next` is the head.
   IOStatus StartSegmentLocked(std::shared_ptr<Segment> next);
+  // Whether frames go through the head's mapping (syncs are rare).
+  bool MapsLocked() const;
+  // Stores an encoded frame at `offset` of the head: through its mapping
+  // when that applies and the pages are faulted in, else with Write.
+  IOStatus StoreLocked(uint64_t offset, const std::string& frame);
   // Writes one frame at the head; room must be ensured.
   IOStatus WriteFrameLocked(FrameHeader header, const Slice& payload);
   uint64_t HeadDurableOffsetLocked() const;

@@ -161,6 +161,12 @@ std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
   e.Counter("segwal_prepared_bytes",
             "Bytes of segment windows allocated (and zero-filled) ahead",
             s.bytes_prepared);
+  e.Counter("segwal_prefaults",
+            "Runs of mapped segment pages faulted in ahead of the writer",
+            s.prefaults);
+  e.Counter("segwal_mapped_writes",
+            "Frames stored through a segment's mapping (no system call)",
+            s.mapped_writes);
   e.Counter("segwal_prepare_requests",
             "Next segments asked for ahead of need (the head half full)",
             s.prepare_requests);
@@ -198,9 +204,11 @@ std::string FormatStatsDump(const LogStats& s) {
       buf, sizeof(buf),
       "segwal stats: writes=%" PRIu64 " write_bytes=%" PRIu64
       " write_max_us=%" PRIu64 " frames=%" PRIu64 " frame_bytes=%" PRIu64
+      " mapped_writes=%" PRIu64 " prefaults=%" PRIu64
       " writeback_starts=%" PRIu64 "\n",
       s.write_request_count, s.write_bytes, s.write_max_us, s.frames_written,
-      s.frame_bytes_written, s.writeback_starts);
+      s.frame_bytes_written, s.mapped_writes, s.prefaults,
+      s.writeback_starts);
   out += buf;
   std::snprintf(
       buf, sizeof(buf),

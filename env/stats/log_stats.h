@@ -49,6 +49,8 @@ struct LogStats {
   uint64_t prepare_requests = 0;     // next segments asked for ahead of need
   uint64_t segment_extensions = 0;   // windows added to growing segments
   uint64_t bytes_prepared = 0;       // bytes those windows added
+  uint64_t prefaults = 0;            // mapped pages faulted in ahead (runs)
+  uint64_t mapped_writes = 0;        // frames stored through a mapping
   uint64_t segments_created = 0;     // new files, their first window prepared
   uint64_t segments_zero_filled = 0;  // of those, the first window zero-filled
   uint64_t segments_recycled = 0;    // reclaimed files reused

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +29,10 @@ class PosixFile : public StorageFile {
   // fails with EROFS, naming the file).
   PosixFile(std::string path, int fd, bool read_only)
       : path_(std::move(path)), fd_(fd), read_only_(read_only) {}
-  ~PosixFile() override { ::close(fd_); }
+  ~PosixFile() override {
+    Unmap();
+    ::close(fd_);
+  }
 
   IOStatus Read(uint64_t offset, size_t n, char* scratch,
                 size_t* read) override {
@@ -98,6 +102,43 @@ class PosixFile : public StorageFile {
     return IOStatus::OK();
   }
 
+  IOStatus Map(uint64_t n, char** address) override {
+    if (read_only_) return ErrnoStatus("mmap", path_, EROFS);
+    Unmap();
+    void* p = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (p == MAP_FAILED) return ErrnoStatus("mmap", path_, errno);
+    map_ = static_cast<char*>(p);
+    map_size_ = n;
+    *address = map_;
+    return IOStatus::OK();
+  }
+
+  IOStatus Prefault(uint64_t offset, uint64_t n) override {
+#ifdef MADV_POPULATE_WRITE
+    if (map_ == nullptr || offset + n > map_size_) {
+      return IOStatus::InvalidArgument("prefault outside the mapping of",
+                                       path_);
+    }
+    if (::madvise(map_ + offset, n, MADV_POPULATE_WRITE) != 0) {
+      if (errno == EINVAL) {
+        return IOStatus::NotSupported("MADV_POPULATE_WRITE", path_);
+      }
+      return ErrnoStatus("prefault (madvise)", path_, errno);
+    }
+    return IOStatus::OK();
+#else
+    (void)offset;
+    (void)n;
+    return IOStatus::NotSupported("MADV_POPULATE_WRITE", path_);
+#endif
+  }
+
+  void Unmap() override {
+    if (map_ != nullptr) ::munmap(map_, map_size_);
+    map_ = nullptr;
+    map_size_ = 0;
+  }
+
   IOStatus Size(uint64_t* size) override {
     struct stat st;
     if (::fstat(fd_, &st) != 0) return ErrnoStatus("fstat", path_, errno);
@@ -109,6 +150,8 @@ class PosixFile : public StorageFile {
   const std::string path_;
   const int fd_;
   const bool read_only_;
+  char* map_ = nullptr;  // Map's, until Unmap
+  uint64_t map_size_ = 0;
 };
 
 // flock() locks belong to the open file description, so a second open of

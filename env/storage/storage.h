@@ -42,6 +42,24 @@ class StorageFile {
   // the zeros itself.
   virtual IOStatus Allocate(uint64_t offset, uint64_t n) = 0;
   virtual IOStatus Truncate(uint64_t size) = 0;
+  // Maps [0, n) of the file shared and writable (n at most its size): a
+  // byte stored there is the file's at once, as if written by Write (a
+  // killed process loses nothing), and Sync makes it durable. Stores go
+  // through GuardedCopy (env/storage/guarded_copy.h) into pages faulted in
+  // with Prefault, never past the file's size. The mapping lives until
+  // Unmap or the file's destruction. NotSupported where files are not
+  // mapped: the caller writes with Write.
+  virtual IOStatus Map(uint64_t /*n*/, char** /*address*/) {
+    return IOStatus::NotSupported("segwal storage: no mapped files");
+  }
+  // Faults in [offset, offset + n) of the mapping for writing, ahead of
+  // the stores, so that they fault no more; an error (no memory, an I/O
+  // error) is returned here, not raised as a signal. `offset` is
+  // page-aligned.
+  virtual IOStatus Prefault(uint64_t /*offset*/, uint64_t /*n*/) {
+    return IOStatus::NotSupported("segwal storage: no mapped files");
+  }
+  virtual void Unmap() {}
   virtual IOStatus Size(uint64_t* size) = 0;
 };
 
