@@ -10,6 +10,8 @@ PACKAGES=(
   libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libbz2-dev
   python3 clang
+  # the tool tests parse metrics files with a real Prometheus text parser
+  python3-prometheus-client
   # libFuzzer and sanitizer runtimes for clang (make fuzz, fuzz-smoke)
   libclang-rt-dev
   # needed by .ci/fetch-rocksdb-source.sh (apt-get source unpacks with dpkg-source)

@@ -217,6 +217,12 @@ std::unordered_map<std::string, OptionTypeInfo>* NewOptionTypeInfo() {
        UnsignedOption(SEGWAL_LOG_FIELD(stats_dump_period_sec), false)},
       {"append_timing_interval",
        UnsignedOption(SEGWAL_LOG_FIELD(append_timing_interval), false)},
+      {"metrics_file",
+       OptionTypeInfo(static_cast<int>(SEGWAL_LOG_FIELD(metrics_file)),
+                      OptionType::kString, OptionVerificationType::kNormal,
+                      OptionTypeFlags::kNone)},
+      {"metrics_period_sec",
+       UnsignedOption(SEGWAL_LOG_FIELD(metrics_period_sec), false)},
   };
 }
 

@@ -64,6 +64,8 @@ void ExpectSameOptions(const SegWalOptions& a, const SegWalOptions& b) {
   EXPECT_EQ(a.log.preallocate, b.log.preallocate);
   EXPECT_EQ(a.log.stats_dump_period_sec, b.log.stats_dump_period_sec);
   EXPECT_EQ(a.log.append_timing_interval, b.log.append_timing_interval);
+  EXPECT_EQ(a.log.metrics_file, b.log.metrics_file);
+  EXPECT_EQ(a.log.metrics_period_sec, b.log.metrics_period_sec);
 }
 
 // Every option set to a value other than its default.
@@ -73,7 +75,8 @@ constexpr char kEveryOption[] =
     "group_commit_max_batch=16;compression=zstd;compression_level=7;"
     "compression_min_bytes=4K;recovery_mode=kPointInTimeRecovery;"
     "recycle_segments=9;preallocate=zero;stats_dump_period_sec=5;"
-    "append_timing_interval=4";
+    "append_timing_interval=4;metrics_file=/m/segwal-%s.prom;"
+    "metrics_period_sec=30";
 
 TEST(OptionsTest, TableHasEveryOption) {
   std::set<std::string> names;
@@ -85,7 +88,8 @@ TEST(OptionsTest, TableHasEveryOption) {
                        "compression_level", "compression_min_bytes",
                        "recovery_mode", "recycle_segments",
                        "preallocate", "stats_dump_period_sec",
-                       "append_timing_interval"}));
+                       "append_timing_interval", "metrics_file",
+                       "metrics_period_sec"}));
 }
 
 TEST(OptionsTest, DefaultsAreValid) {
@@ -151,9 +155,12 @@ TEST(OptionsTest, RoundTripsThroughGetOptionString) {
     s = first.GetOptionString(config, &serialized);
     ASSERT_TRUE(s.ok()) << s.ToString();
     // Every option is in the string, so nothing depends on the defaults
-    // (RocksDB leaves out empty values: an unset log_dir).
+    // (RocksDB leaves out empty values: an unset log_dir or metrics_file).
     for (const auto& e : SegWalOptionTypeInfo()) {
       if (e.first == "log_dir" && first.options().log_dir.empty()) continue;
+      if (e.first == "metrics_file" && first.options().log.metrics_file.empty()) {
+        continue;
+      }
       EXPECT_NE(serialized.find(e.first + "="), std::string::npos)
           << e.first << " missing from " << serialized;
     }
@@ -305,6 +312,13 @@ TEST(OptionsTest, OutOfRangeNamesTheOptionAndTheRange) {
        "from 1 (time every Append) to 65536"},
       {"log_dir=relative/wal", "log_dir=relative/wal",
        "must be an absolute path"},
+      {"metrics_file=m.prom", "metrics_file=m.prom",
+       "an absolute path ending in .prom"},
+      {"metrics_file=/m/x.txt", "metrics_file=/m/x.txt", "ending in .prom"},
+      {"metrics_file=/m/%d.prom", "metrics_file=/m/%d.prom", "only once, as %s"},
+      {"metrics_period_sec=0", "metrics_period_sec=0", "from 1 to 86400"},
+      {"metrics_period_sec=86401", "metrics_period_sec=86401",
+       "from 1 to 86400"},
   };
   for (const BadCase& c : cases) ExpectInvalid(c);
 }

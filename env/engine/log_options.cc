@@ -28,6 +28,7 @@ constexpr uint64_t kMaxGroupCommitWindowUs = 100000;
 constexpr uint64_t kMaxRecycleSegments = 1024;
 constexpr uint64_t kMaxStatsDumpPeriodSec = 7 * 24 * 3600;
 constexpr uint64_t kMaxAppendTimingInterval = 65536;
+constexpr uint64_t kMaxMetricsPeriodSec = 24 * 3600;
 // LZ4_compress_fast clamps its acceleration to LZ4_ACCELERATION_MAX, which
 // lz4.h documents as 65537 but does not export.
 constexpr int kMaxLz4Acceleration = 65537;
@@ -74,6 +75,27 @@ Status CheckCompressionLevel(Codec codec, int level) {
   }
   if (level < min_level || level > max_level) {
     return BadValue("compression_level", std::to_string(level), meaning);
+  }
+  return Status::OK();
+}
+
+Status CheckMetricsFile(const std::string& path) {
+  if (path.empty()) return Status::OK();
+  const std::string suffix = ".prom";
+  if (path[0] != '/' || path.size() <= suffix.size() ||
+      path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return BadValue("metrics_file", path,
+                    "must be empty or an absolute path ending in .prom "
+                    "(node_exporter's textfile collector reads *.prom)");
+  }
+  size_t placeholders = 0;
+  for (size_t i = path.find('%'); i != std::string::npos;
+       i = path.find('%', i + 1)) {
+    if (i + 1 >= path.size() || path[i + 1] != 's' || ++placeholders > 1) {
+      return BadValue("metrics_file", path,
+                      "'%' may appear only once, as %s (the log directory, "
+                      "escaped)");
+    }
   }
   return Status::OK();
 }
@@ -160,6 +182,14 @@ Status ValidateLogOptions(const LogOptions& o) {
                     std::to_string(o.append_timing_interval),
                     "must be from 1 (time every Append) to " +
                         std::to_string(kMaxAppendTimingInterval));
+  }
+  s = CheckMetricsFile(o.metrics_file);
+  if (!s.ok()) return s;
+  if (o.metrics_period_sec < 1 || o.metrics_period_sec > kMaxMetricsPeriodSec) {
+    return BadValue("metrics_period_sec", std::to_string(o.metrics_period_sec),
+                    "must be from 1 to " +
+                        std::to_string(kMaxMetricsPeriodSec) +
+                        " (seconds, one day)");
   }
   return Status::OK();
 }

@@ -61,6 +61,12 @@ struct LogOptions {
   // directory by the housekeeper thread; 0: never (the recovery summary is
   // written at Open either way).
   uint64_t stats_dump_period_sec = 60;
+  // The log's metrics as a Prometheus text file (env/stats/metrics_file.h),
+  // rewritten every metrics_period_sec and when the log closes. Empty:
+  // none. Else an absolute path ending in ".prom"; "%s" in it stands for
+  // the log directory, escaped (one file per log).
+  std::string metrics_file;
+  uint64_t metrics_period_sec = 10;
   // Prepare the next segment on a background thread, once the head is half
   // full. Off: prepared inline at rotation (tests that need determinism).
   bool background_prepare = true;

@@ -68,7 +68,8 @@ WritableLog::WritableLog(Storage* storage, const std::string& dir,
       interval_syncer_(context_, &writer_, &durability_),
       housekeeper_(context_.clock, [this] { HousekeepingTasks(); }),
       pending_recovery_(std::move(scan)),
-      recovered_info_(info) {
+      recovered_info_(info),
+      metrics_file_(storage, dir, options, &info_log_) {
   error_.SetListener([this](const IOStatus& s) { durability_.FailAll(s); });
   // The files as recovery left them (torn tail cut, repairs made in
   // memory) serve reads; nothing is renamed, sealed or written until the
@@ -99,6 +100,7 @@ WritableLog::~WritableLog() {
     durability_.Sync(writer_.written_lsn(), SyncFor::kAll)
         .PermitUncheckedError();
   }
+  metrics_file_.Write(FormatPrometheus(GetStats(), dir()));
   // The last word in the LOG: the counters of the whole session.
   info_log_.Write("segwal log " + dir() + " closed\n" +
                   FormatStatsDump(GetStats()));
@@ -118,7 +120,8 @@ IOStatus WritableLog::EnsureWritable() {
   OpenInfoLog();
   preparer_.Start();
   interval_syncer_.Start();
-  if (options().background_housekeeping || options().stats_dump_period_sec > 0) {
+  if (options().background_housekeeping ||
+      options().stats_dump_period_sec > 0 || metrics_file_.active()) {
     housekeeper_.Start();
   }
   writable_.store(true, std::memory_order_release);
@@ -135,6 +138,7 @@ void WritableLog::OpenInfoLog() {
   info_log_.Write(text);
   next_stats_dump_us_ = context_.clock->NowMicros() +
                         options().stats_dump_period_sec * 1000000;
+  metrics_file_.Start(context_.clock->NowMicros());
 }
 
 void WritableLog::InfoLogWrite(const std::string& text) {
@@ -149,6 +153,9 @@ void WritableLog::HousekeepingTasks() {
     std::string text = FormatStatsDump(GetStats());
     if (options().sync_mode == SyncMode::kNone) text += kSyncModeNoneWarning;
     info_log_.Write(text);
+  }
+  if (metrics_file_.Due(now)) {
+    metrics_file_.Write(FormatPrometheus(GetStats(), dir()));
   }
   if (options().background_housekeeping) {
     reclaimer_.Housekeep().PermitUncheckedError();  // retried on wake-up

@@ -10,7 +10,7 @@
 //  - SpaceReclaimer: reclaim and relocation;
 //  - Housekeeper: the periodic thread (reclaim, LOG statistics);
 //  - StickyError: the first failure, kept;
-//  - InfoLog: the LOG file.
+//  - InfoLog: the LOG file; MetricsFile: the Prometheus text file.
 // Opening only scans; the first change applies what recovery decided
 // (env/engine/recovery_apply.h), opens the LOG file and starts the threads.
 #pragma once
@@ -32,6 +32,7 @@
 #include "env/engine/sticky_error.h"
 #include "env/recovery/scanner.h"
 #include "env/stats/info_log.h"
+#include "env/stats/metrics_file.h"
 
 namespace segwal {
 
@@ -94,6 +95,7 @@ class WritableLog : public Log {
   const RecoveryInfo recovered_info_;             // for the LOG file
   std::atomic<uint64_t> appends_started_{0};      // picks the timed writes
   uint64_t next_stats_dump_us_ = 0;               // housekeeper thread only
+  MetricsFile metrics_file_;                      // option metrics_file
 };
 
 }  // namespace segwal

@@ -11,8 +11,6 @@
 namespace segwal {
 namespace {
 
-constexpr char kTempSuffix[] = ".segwal-export";
-
 using rocksdb::FileOptions;
 using rocksdb::FileSystem;
 using rocksdb::IOOptions;
@@ -20,7 +18,7 @@ using rocksdb::IOOptions;
 IOStatus WritePlainCopy(Log* log, const FileInfo& info,
                         const std::string& path) {
   FileSystem* fs = FileSystem::Default().get();
-  const std::string temp = path + kTempSuffix;
+  const std::string temp = path + kExportTempSuffix;
   uint64_t handle = 0;
   IOStatus s = log->OpenHandle(info.name, &handle);
   if (!s.ok()) return s;
@@ -62,6 +60,13 @@ IOStatus ExportLogicalWals(const std::string& wal_dir,
   std::shared_ptr<Log> log;
   s = LogRegistry::Get()->Acquire(storage, log_dir, options.log, &log);
   if (!s.ok()) return s;
+  // Another process writes the log: a plain copy would go stale at once,
+  // and the logical file could not be deleted.
+  if (log->read_only()) {
+    return IOStatus::IOError("segwal export of " + dir + ": the log in " +
+                             log_dir + " is held by another process (" +
+                             log_dir + "/LOCK); close the DB first");
+  }
   for (const FileInfo& info : log->List()) {
     const std::string path = router.PathOf(directory, info.name);
     if (!IsWalFileName(path) || WalOwnerDir(path) != dir) continue;
