@@ -10,6 +10,8 @@ PACKAGES=(
   libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libbz2-dev
   python3 clang
+  # the plots of make bench's report
+  python3-matplotlib
   # libFuzzer and sanitizer runtimes for clang (make fuzz, fuzz-smoke)
   libclang-rt-dev
   # needed by .ci/fetch-rocksdb-source.sh (apt-get source unpacks with dpkg-source)
