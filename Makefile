@@ -36,6 +36,10 @@ CHECK_EXTRA ?= fuzz-smoke crash-test
 BENCH       ?= default
 CASES       ?=
 BENCH_ARGS  ?=
+# BENCH_TOOL=linked: the segwal side runs build/db_bench (RocksDB's db_bench
+# built from Debian's source package with segwal linked in, make
+# db_bench_src) instead of LD_PRELOAD into /usr/bin/db_bench.
+BENCH_TOOL  ?= preload
 # Debian's python3 (python3-matplotlib for the plots), not one earlier on PATH.
 PYTHON      ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
@@ -90,10 +94,12 @@ check:
 	else echo "=== CHECK FAILED:$$summary"; fi; \
 	exit $$rc
 
-BENCH_CMD = make bench$(if $(filter-out default,$(BENCH)), BENCH=$(BENCH))$(if $(CASES), CASES=$(CASES))$(if $(strip $(BENCH_ARGS)), BENCH_ARGS='$(strip $(BENCH_ARGS))')
-bench: build
+BENCH_LINKED = $(filter linked,$(BENCH_TOOL))
+BENCH_CMD = make bench$(if $(filter-out default,$(BENCH)), BENCH=$(BENCH))$(if $(CASES), CASES=$(CASES))$(if $(BENCH_LINKED), BENCH_TOOL=linked)$(if $(strip $(BENCH_ARGS)), BENCH_ARGS='$(strip $(BENCH_ARGS))')
+bench: build $(if $(BENCH_LINKED),db_bench_src)
 	$(PYTHON) db_bench_ext/compare.py --build-dir $(BUILD_DIR) --profile $(BENCH) \
-	  $(if $(CASES),--cases $(CASES)) --command "$(BENCH_CMD)" $(BENCH_ARGS)
+	  $(if $(CASES),--cases $(CASES)) $(if $(BENCH_LINKED),--segwal-db-bench $(BUILD_DIR)/db_bench) \
+	  --command "$(BENCH_CMD)" $(BENCH_ARGS)
 
 rocksdb-source: deps
 	.ci/fetch-rocksdb-source.sh $(ROCKSDB_SRC_ROOT)

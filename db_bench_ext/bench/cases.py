@@ -56,6 +56,10 @@ class Case:
     histogram: bool = False        # db_bench --histogram (latency)
     statistics: bool = False       # db_bench --statistics (WAL syncs, bytes)
     x: Optional[int] = None        # position on a plot's axis (scaling)
+    # A run of one write: the CPU a process spends starting and stopping
+    # (segwal zero-fills its first segment at open), subtracted from the
+    # runs of its group for "CPU per write net of start-up". Not a ratio.
+    calibration: bool = False
 
     @property
     def baseline(self) -> Variant:
@@ -193,6 +197,10 @@ def build_cases(profile: Profile) -> List[object]:
     cases: List[object] = []
     sync1_common = dict(histogram=True, statistics=True, sync=True)
 
+    cases.append(Case(
+        name="startup_1db", group="sync1", title="start-up and shut-down: one synced write",
+        threads=1, dbs=1, variants=(STOCK, SEGWAL), calibration=True, num=1,
+        **sync1_common))
     for t in profile.sync1_threads:
         cases.append(Case(
             name=f"sync1_1db_{t}t", group="sync1",

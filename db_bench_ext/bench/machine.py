@@ -60,7 +60,8 @@ def filesystem(path: Path) -> Dict[str, str]:
             name, size = fields[0], fields[1] if len(fields) > 1 else "?"
             rota = fields[2] if len(fields) > 2 else "?"
             model = fields[3] if len(fields) > 3 else ""
-            kind = {"0": "non-rotational", "1": "rotational"}.get(rota, "?")
+            kind = {"0": "non-rotational", "1": "rotational"}.get(rota, "?") + \
+                " as the kernel reports it"
             disk = f"{name}, {size}, {kind}" + (f", {model}" if model.strip() else "")
     info["disk"] = disk
     return info

@@ -24,7 +24,7 @@ def _plt():
 
 def _bench(results, group=None) -> List[CaseResult]:
     return [r for r in results.values() if isinstance(r, CaseResult)
-            and (group is None or r.case.group == group)]
+            and not r.case.calibration and (group is None or r.case.group == group)]
 
 
 def _color(i: int, variant: C.Variant) -> str:

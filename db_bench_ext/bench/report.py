@@ -40,7 +40,8 @@ def text_table(header: List[str], rows: List[List[str]]) -> str:
 # ---------------------------------------------------------------------------
 
 class VariantFigures:
-    def __init__(self, result: CaseResult, variant: C.Variant):
+    def __init__(self, result: CaseResult, variant: C.Variant,
+                 all_results: Optional[Dict[str, object]] = None):
         self.variant = variant
         self.runs: List[Run] = result.of(variant)
         base_runs = result.of(result.case.baseline)
@@ -49,6 +50,11 @@ class VariantFigures:
         self.ratio = None if self.is_baseline else spread(pair_ratios(
             [r.ops_per_sec for r in self.runs], [r.ops_per_sec for r in base_runs]))
         self.cpu = spread([r.cpu_us_per_write for r in self.runs])
+        startup = result.startup_cpu_s(variant, all_results) if all_results else None
+        self.startup_ms = startup * 1e3 if startup is not None else None
+        self.cpu_net = None if startup is None else spread([
+            (r.cpu_user_s + r.cpu_sys_s - startup) * 1e6 / r.operations
+            for r in self.runs if r.operations])
         self.per_sync = spread([r.writes_per_fdatasync for r in self.runs])
         self.bytes_per_write = spread([r.wal_bytes_per_write for r in self.runs])
         self.frame_per_logical = spread([
@@ -64,11 +70,12 @@ class VariantFigures:
                                 if r.recycled_wals is not None])
 
 
-def case_table(result: CaseResult, baseline_word: str = "stock") -> str:
+def case_table(result: CaseResult, all_results: Dict[str, object]) -> str:
     case = result.case
-    figs = [VariantFigures(result, v) for v in case.variants]
-    header = ["variant", "ops/s median (min-max)", f"/ {baseline_word} (median of pairs)",
-              "CPU us/write"]
+    figs = [VariantFigures(result, v, all_results) for v in case.variants]
+    net = any(f.cpu_net for f in figs)
+    header = ["variant", "ops/s median (min-max)", "/ stock (median of pairs)",
+              "CPU us/write"] + (["net of start-up"] if net else [])
     if case.sync:
         header.append("writes/fdatasync")
     header.append("WAL bytes/write")
@@ -81,7 +88,7 @@ def case_table(result: CaseResult, baseline_word: str = "stock") -> str:
         label = f.variant.label + ("" if f.variant.durable else " (not durable at Sync)")
         row = [label, fmt_spread(f.ops, ".0f"),
                "(baseline)" if f.is_baseline else fmt_spread(f.ratio, ".2f"),
-               fmt_spread(f.cpu, ".1f")]
+               fmt_spread(f.cpu, ".1f")] + ([fmt_spread(f.cpu_net, ".1f")] if net else [])
         if case.sync:
             row.append(fmt_spread(f.per_sync, ".1f"))
         row.append(fmt_spread(f.bytes_per_write, ".0f"))
@@ -107,9 +114,12 @@ class Report:
 
     # -- helpers -----------------------------------------------------------
 
-    def bench_results(self, group: Optional[str] = None) -> List[CaseResult]:
+    def bench_results(self, group: Optional[str] = None,
+                      calibration: bool = False) -> List[CaseResult]:
+        """db_bench cases (of a group); calibration runs only if asked."""
         return [r for r in self.results.values() if isinstance(r, CaseResult)
-                and (group is None or r.case.group == group)]
+                and (group is None or r.case.group == group)
+                and r.case.calibration == calibration]
 
     def special(self, name: str) -> Optional[SpecialResult]:
         r = self.results.get(name)
@@ -133,7 +143,7 @@ class Report:
             for v in res.case.variants[1:]:
                 f = VariantFigures(res, v)
                 worse = (f.p999 is not None and base.p999 is not None and res.case.sync
-                         and f.variant.is_segwal and f.p999.median > base.p999.median)
+                         and v.is_segwal and v.durable and f.p999.median > base.p999.median)
                 p999 = "-"
                 if base.p999 and f.p999:
                     p999 = f"{base.p999.median:.0f} / {f.p999.median:.0f}" + (" worse" if worse else "")
@@ -312,6 +322,31 @@ class Report:
                 out.append(f"- sync=0 parity, `{res.case.name}`: segwal/stock "
                            f"{f.ratio.fmt('.2f')} (target 0.97 and above: "
                            f"{'met' if f.ratio.median >= 0.97 else 'not met'}).")
+        for res in self.bench_results("recycle"):
+            figs = {v.options_file + ("/" + v.side): VariantFigures(res, v)
+                    for v in res.case.variants}
+            rec_v = next(v for v in res.case.variants if v.options_file == "recycle")
+            seg_v = next(v for v in res.case.variants if v.is_segwal)
+            vs = spread(pair_ratios([r.ops_per_sec for r in res.of(seg_v)],
+                                    [r.ops_per_sec for r in res.of(rec_v)]))
+            fr, fs = VariantFigures(res, rec_v), VariantFigures(res, seg_v)
+            if fr.ratio and fs.ratio and vs:
+                out.append(f"- The fairest stock baseline, `{res.case.name}`: stock with "
+                           f"recycled WALs makes {fr.ratio.fmt('.2f')}x plain stock's "
+                           f"writes/s, segwal {fs.ratio.fmt('.2f')}x; segwal against "
+                           f"recycling stock: {vs.fmt('.2f')}x (per pair). Recycling needs "
+                           "`wal_recovery_mode=kSkipAnyCorruptedRecords` in 7.8.3.")
+        for res in self.bench_results("compression"):
+            base = VariantFigures(res, res.case.baseline)
+            parts = []
+            for v in res.case.variants[1:]:
+                f = VariantFigures(res, v)
+                if f.bytes_per_write and base.bytes_per_write and f.ratio:
+                    parts.append(f"{v.label} {f.bytes_per_write.median / base.bytes_per_write.median:.2f}x "
+                                 f"the bytes at {f.ratio.median:.2f}x the writes/s")
+            if parts:
+                out.append(f"- WAL compression (`{res.case.name}`, against stock "
+                           f"uncompressed): " + "; ".join(parts) + ".")
         small = self.smalldb_figures()
         if "stock" in small and "segwal" in small:
             s, g = small["stock"], small["segwal"]
@@ -335,6 +370,10 @@ class Report:
                     out.append(f"- DB::Open with {rec['size']} of unflushed WAL "
                                f"({cache} cache): segwal takes {r.median:.2f}x stock's time "
                                f"(min-max {r.min:.2f}-{r.max:.2f}).")
+        if rec and rec["scan"].get("warm") and rec["cat"]:
+            out.append(f"- segwal's recovery scan of cached segments runs at "
+                       f"{rec['scan']['warm'].median:.2f} GiB/s; `cat` reads the same "
+                       f"files at {rec['cat'].median:.2f} GiB/s.")
         out.append("")
         return out
 
@@ -365,11 +404,15 @@ class Report:
         for res in self.bench_results():
             if not res.case.sync or res.case.group not in ("sync1", "scaling"):
                 continue
-            s = VariantFigures(res, res.case.variants[0])
-            g = VariantFigures(res, res.case.variants[1])
+            s = VariantFigures(res, res.case.variants[0], self.results)
+            g = VariantFigures(res, res.case.variants[1], self.results)
+            net = ""
+            if s.cpu_net and g.cpu_net:
+                net = (f"; net of start-up: stock {s.cpu_net.median:.1f}, "
+                       f"segwal {g.cpu_net.median:.1f} us")
             rows.append(["CPU per synced write (user+sys of db_bench / writes)",
                          f"`{res.case.name}`: stock {fmt_spread(s.cpu, '.1f', ' us')}, "
-                         f"segwal {fmt_spread(g.cpu, '.1f', ' us')}",
+                         f"segwal {fmt_spread(g.cpu, '.1f', ' us')}{net}",
                          "[sync=1](#sync1-one-db), [scaling](#sync1-many-dbs-sharing-one-log)"])
         for res in self.bench_results("compression"):
             base = VariantFigures(res, res.case.baseline)
@@ -430,19 +473,26 @@ class Report:
             out += [f"### `{res.case.name}`: {res.case.title}", "",
                     f"{self.repeats(group)} repeats; flags "
                     f"`{' '.join(res.case.db_bench_flags()[len(C.COMMON_FLAGS):])}`", "",
-                    case_table(res), ""]
+                    case_table(res, self.results), ""]
         return out
 
     def section_sync1(self):
-        return self.db_bench_section(
-            "sync1", "sync=1, one DB",
-            ["Every write synced (`--sync=1`), 1 DB, N threads. *writes/fdatasync*: "
-             "db_bench writes divided by WAL fdatasyncs (stock: `rocksdb.wal.synced`, "
-             "one per synced write group; segwal: every fdatasync of the log, from its "
-             "LOG). *WAL bytes/write*: stock's `.log` bytes, segwal's frame bytes. "
-             "*CPU us/write*: user+system CPU of the db_bench process (`os.wait4`) "
-             "divided by its writes.", ""],
-            ["latency"])
+        intro = ["Every write synced (`--sync=1`), 1 DB, N threads. *writes/fdatasync*: "
+                 "db_bench writes divided by WAL fdatasyncs (stock: `rocksdb.wal.synced`, "
+                 "one per synced write group; segwal: every fdatasync of the log, from its "
+                 "LOG). *WAL bytes/write*: stock's `.log` bytes, segwal's frame bytes. "
+                 "*CPU us/write*: user+system CPU of the db_bench process (`os.wait4`) "
+                 "divided by its writes, start-up and shut-down included.", ""]
+        for cal in self.bench_results("sync1", calibration=True):
+            cpu = {v.side: median([r.cpu_user_s + r.cpu_sys_s for r in cal.of(v)]) * 1e3
+                   for v in cal.case.variants if cal.of(v)}
+            if cpu:
+                intro += [f"Start-up: a db_bench run of one synced write (`{cal.case.name}`, "
+                          f"{self.repeats('sync1')} repeats) costs "
+                          + ", ".join(f"{side} {ms:.0f} ms" for side, ms in cpu.items())
+                          + " of CPU (process start, DB::Open, close; segwal also zero-fills "
+                          "its first segment); *net of start-up* subtracts it.", ""]
+        return self.db_bench_section("sync1", "sync=1, one DB", intro, ["latency"])
 
     def section_scaling(self):
         results = self.bench_results("scaling")
@@ -469,7 +519,7 @@ class Report:
                           "stock CPU us/w", "segwal CPU us/w", "p99.9 us stock / segwal"],
                          rows), "", "Per point:", ""]
         for res in results:
-            out += [f"### `{res.case.name}`: {res.case.title}", "", case_table(res), ""]
+            out += [f"### `{res.case.name}`: {res.case.title}", "", case_table(res, self.results), ""]
         return out
 
     def section_sync0(self):
@@ -606,7 +656,8 @@ class Report:
                "stock `rocksdb.wal.synced`, segwal's log `batches`; WAL bytes: stock "
                "`.log` bytes left (\"-\" when flushes deleted WALs), segwal frame bytes "
                "(logical bytes in parentheses).", ""]
-        for res in self.bench_results():
+        everything = self.bench_results(calibration=True) + self.bench_results()
+        for res in everything:
             rows = []
             for v in res.case.variants:
                 for r in res.of(v):
@@ -627,7 +678,7 @@ class Report:
         out += ["## Commands", "",
                 "Every command run, exactly (run directories are deleted afterwards; "
                 "`--keep` keeps them).", ""]
-        for res in self.bench_results():
+        for res in everything:
             out.append(f"`{res.case.name}`:")
             out.append("```sh")
             runs = sorted((r for v in res.case.variants for r in res.of(v)),

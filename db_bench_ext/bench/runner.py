@@ -71,9 +71,10 @@ class Run:
             return self.segwal.get("frame_bytes")
         if self.wal_file_bytes is None:
             return None
-        logical = self.tickers.get("rocksdb.wal.bytes")
-        if logical is not None and self.wal_file_bytes < logical * 0.5:
-            return None   # WALs were deleted (flushes) or compressed away
+        # The *.log files left are every WAL byte only if nothing was
+        # flushed (a flush deletes WALs); without statistics nothing tells.
+        if self.tickers.get("rocksdb.flush.write.bytes", 1) != 0:
+            return None
         return float(self.wal_file_bytes)
 
     @property
@@ -94,6 +95,21 @@ class CaseResult:
 
     def of(self, variant: Variant) -> List[Run]:
         return self.runs.get(variant.label, [])
+
+    def startup_cpu_s(self, variant: Variant, results: Dict[str, object]) -> Optional[float]:
+        """Median CPU seconds of the calibration run of the variant's side
+        (one DB, one write), for 1-DB cases of the same group."""
+        if self.case.calibration or self.case.dbs != 1:
+            return None
+        for other in results.values():
+            if (isinstance(other, CaseResult) and other.case.calibration
+                    and other.case.group == self.case.group):
+                for v in other.case.variants:
+                    if v.side == variant.side:
+                        cpus = sorted(r.cpu_user_s + r.cpu_sys_s for r in other.of(v))
+                        if cpus:
+                            return cpus[len(cpus) // 2]
+        return None
 
 
 @dataclass
