@@ -35,30 +35,65 @@ def _color(i: int, variant: C.Variant) -> str:
     return OTHER_COLORS[(i - 1) % len(OTHER_COLORS)]
 
 
-def ratios(results, path: Path) -> bool:
-    """Horizontal bars: median ratio per case and variant, min-max whiskers."""
+GROUP_COLORS = {"sync1": "#1f77b4", "scaling": "#2ca02c", "sync0": "#9467bd",
+                "modes": "#17becf", "compression": "#ff7f0e", "recycle": "#d62728"}
+
+
+def _ratio_rows(results, headline: bool):
     from .report import VariantFigures
     rows = []
     for res in _bench(results):
-        for i, v in enumerate(res.case.variants[1:], 1):
+        if headline and res.case.group not in ("sync1", "scaling", "sync0", "recycle"):
+            continue
+        variants = res.case.variants[1:]
+        if headline and res.case.group != "recycle":
+            variants = variants[:1]
+        for v in variants:
             f = VariantFigures(res, v)
             if f.ratio:
-                rows.append((f"{res.case.name}: {v.label}", f.ratio, _color(i, v)))
+                rows.append((f"{res.case.name}: {v.label}",
+                             f.ratio, GROUP_COLORS.get(res.case.group, STOCK_COLOR), v.durable))
+    return rows
+
+
+def ratios(results, path: Path, headline: bool = False) -> bool:
+    """Horizontal bars: median ratio per case and variant, min-max whiskers
+    (log scale: 0.5x and 2x are as far from 1). headline: segwal's default
+    configuration in the sync=1 and sync=0 cases, and the recycling
+    baseline."""
+    rows = _ratio_rows(results, headline)
     if not rows:
         return False
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.2))
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.5))
     ys = list(range(len(rows)))[::-1]
     med = [r[1].median for r in rows]
     err = [[r[1].median - r[1].min for r in rows], [r[1].max - r[1].median for r in rows]]
-    ax.barh(ys, med, xerr=err, color=[r[2] for r in rows], capsize=2, height=0.7)
+    bars = ax.barh(ys, med, xerr=err, color=[r[2] for r in rows], capsize=2, height=0.7,
+                   error_kw={"elinewidth": 0.8})
+    for bar, r in zip(bars, rows):
+        if not r[3]:
+            bar.set_hatch("//")
     ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    lo = min(0.5, min(r[1].min for r in rows) * 0.9)
+    hi = max(2.0, max(r[1].max for r in rows) * 1.3)
+    ax.set_xlim(lo, hi)
+    ticks = [t for t in (0.125, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8, 16) if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(ys)
     ax.set_yticklabels([r[0] for r in rows], fontsize=7)
     for y, m in zip(ys, med):
-        ax.text(m, y, f" {m:.2f}", va="center", fontsize=7)
-    ax.set_xlabel("ops/s relative to stock (median of interleaved pairs; whiskers: min-max)")
-    ax.set_title("segwal / stock RocksDB, db_bench fillrandom")
+        ax.text(m * 1.02, y, f" {m:.2f}", va="center", fontsize=7)
+    ax.set_xlabel("writes/s relative to stock (median of interleaved pairs, whiskers: min-max"
+                  + (")" if headline else ";\nhatched: not durable when Sync returns)"), fontsize=8)
+    ax.set_title("segwal / stock RocksDB 7.8.3, db_bench fillrandom"
+                 + ("\n(segwal's default options; recycle: stock's fairest baseline)"
+                    if headline else ""), fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -145,14 +180,14 @@ def latency(results, path: Path) -> bool:
     return True
 
 
-def variant_bars(results, group: str, path: Path, title: str) -> bool:
+def variant_bars(results, group: str, path: Path, title: str, show_bytes: bool) -> bool:
     from .report import VariantFigures
     res = _bench(results, group)
     if not res:
         return False
     r = res[0]
     figs = [VariantFigures(r, v) for v in r.case.variants]
-    has_bytes = any(f.bytes_per_write for f in figs)
+    has_bytes = show_bytes and any(f.bytes_per_write for f in figs)
     plt = _plt()
     fig, axes = plt.subplots(1, 2 if has_bytes else 1, figsize=(10 if has_bytes else 6, 3.8),
                              squeeze=False)
@@ -269,11 +304,12 @@ def make_all(results, out_dir: Path) -> Tuple[Dict[str, str], str]:
     for old in out_dir.glob("*.png"):
         old.unlink()
     jobs = {
+        "headline": lambda p: ratios(results, p, headline=True),
         "ratios": lambda p: ratios(results, p),
         "scaling": lambda p: scaling(results, p),
         "latency": lambda p: latency(results, p),
-        "modes": lambda p: variant_bars(results, "modes", p, "segwal sync modes"),
-        "compression": lambda p: variant_bars(results, "compression", p, "WAL compression"),
+        "modes": lambda p: variant_bars(results, "modes", p, "segwal sync modes", False),
+        "compression": lambda p: variant_bars(results, "compression", p, "WAL compression", True),
         "recovery": lambda p: recovery(results, p),
         "smalldb": lambda p: smalldb(results, p),
     }

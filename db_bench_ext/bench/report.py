@@ -292,7 +292,8 @@ class Report:
         for line in self.special_summary_lines():
             w([f"- {line}"])
         w([""])
-        w(self.image("ratios", "segwal/stock ops/s per case"))
+        w(self.image("headline", "segwal/stock writes/s, default segwal options"))
+        w(self.image("ratios", "segwal/stock writes/s, every case and variant"))
         w(self.findings_section())
         w(self.targets_section())
         w(self.machine_section())

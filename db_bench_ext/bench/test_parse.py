@@ -109,9 +109,9 @@ class CasesTest(unittest.TestCase):
         built = cases.build_cases(cases.PROFILES["default"])
         sel = cases.select(built, "sync1,recovery,scale_8db")
         self.assertEqual([c.name for c in sel],
-                         ["sync1_1db_1t", "sync1_1db_8t", "sync1_1db_32t", "scale_8db",
-                          "recovery"])
-        self.assertEqual([c.group for c in cases.select(built, "latency")], ["sync1"] * 3)
+                         ["startup_1db", "sync1_1db_1t", "sync1_1db_8t", "sync1_1db_32t",
+                          "scale_8db", "recovery"])
+        self.assertEqual([c.group for c in cases.select(built, "latency")], ["sync1"] * 4)
         with self.assertRaises(ValueError):
             cases.select(built, "nosuchcase")
 
