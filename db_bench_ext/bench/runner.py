@@ -78,6 +78,13 @@ class Run:
         return float(self.wal_file_bytes)
 
     @property
+    def wal_per_batch_byte(self) -> Optional[float]:
+        """WAL bytes on disk per byte of WriteBatch RocksDB logged
+        (rocksdb.wal.bytes): the same denominator for both sides."""
+        b, logical = self.wal_disk_bytes, self.tickers.get("rocksdb.wal.bytes")
+        return b / logical if b is not None and logical else None
+
+    @property
     def wal_bytes_per_write(self) -> Optional[float]:
         b = self.wal_disk_bytes
         return b / self.operations if b is not None and self.operations else None
