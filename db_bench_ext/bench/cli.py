@@ -28,7 +28,8 @@ with a large unflushed WAL (db_open_bench) and the cost of small DBs
 
 Runs are interleaved (stock, segwal, segwal, stock, ...); ratios are medians
 of per-pair ratios, with min-max over the repeats. The report (Markdown and
-PNG plots) goes to <build>/bench/report.md, with results.json beside it.
+PNG plots) goes to <build>/bench/report.md, with results.json (every number)
+and readme-section.md (the headline figures for the project README) beside it.
 """
 
 EPILOG = """\
@@ -159,6 +160,8 @@ def main(argv=None) -> int:
     doc = report.Report(args, profile, plan, results, info, wall, images)
     (args.out_dir / "report.md").write_text(doc.markdown())
     (args.out_dir / "results.json").write_text(json.dumps(doc.raw(), indent=1, default=str))
+    (args.out_dir / "readme-section.md").write_text(
+        doc.readme_section("docs/bench/headline.png"))
     print()
     print(doc.terminal_summary())
     print(f"\nwall time {wall / 60:.1f} min")

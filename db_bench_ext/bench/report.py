@@ -704,6 +704,60 @@ class Report:
             out += ["`recovery` (the limit):", "```sh", rec.extra["cat"]["command"], "```", ""]
         return out
 
+    # -- the README's section ---------------------------------------------
+
+    def readme_section(self, image_path: str) -> str:
+        """About 30 lines for the project README: the headline figures, one
+        plot and the command that reproduces them (no history of runs)."""
+        rows = []
+        for res in self.bench_results():
+            g = res.case.group
+            if g not in ("sync1", "scaling", "sync0", "recycle"):
+                continue
+            if g == "scaling" and res.case.x not in (1, 8, 64):
+                continue
+            base = VariantFigures(res, res.case.baseline)
+            variants = res.case.variants[1:] if g == "recycle" else res.case.variants[1:2]
+            for v in variants:
+                f = VariantFigures(res, v)
+                p999 = (f"{base.p999.median:.0f} / {f.p999.median:.0f}"
+                        if base.p999 and f.p999 else "-")
+                rows.append([res.case.title + ("" if g != "recycle" else f": {v.label}"),
+                             fmt_num(base.ops.median if base.ops else None),
+                             fmt_num(f.ops.median if f.ops else None),
+                             fmt_spread(f.ratio, ".2f"), p999])
+        out = ["### `make bench`: segwal against stock RocksDB", "",
+               f"Latest `make bench` ({self.profile.name} profile, {self.date}, "
+               f"{self.wall_s / 60:.0f} min on {self.info.get('cores', '?').split(' ')[0]} "
+               f"cores, {self.info.get('fstype', '?')} on a "
+               f"{self.info.get('disk', '?').split(',')[0]} disk), db_bench fillrandom, "
+               "16-byte keys, 256-byte values; writes/s, medians of "
+               "interleaved runs; ratio: median (min-max) of per-pair ratios:", "",
+               md_table(["case", "stock", "segwal", "segwal/stock", "p99.9 us stock / segwal"],
+                        rows, "lrrrr"), ""]
+        rec = self.recovery_figures()
+        if rec:
+            for cache in rec["caches"]:
+                st, sg = rec["open"].get(("stock", cache)), rec["open"].get(("segwal", cache))
+                if st and sg:
+                    out.append(f"- DB::Open with {rec['size']} of unflushed WAL, {cache} cache: "
+                               f"stock {st.median:.0f} ms, segwal {sg.median:.0f} ms.")
+        small = self.smalldb_figures()
+        if "stock" in small and "segwal" in small:
+            out.append(f"- A small DB (create, one synced write, close): stock "
+                       f"{small['stock']['ms'].median:.0f} ms and "
+                       f"{small['stock']['allocated'] / MiB:.2f} MiB, segwal "
+                       f"{small['segwal']['ms'].median:.0f} ms and "
+                       f"{small['segwal']['allocated'] / MiB:.0f} MiB.")
+        worse = self.p999_findings()
+        out.append("- p99.9 synced-write latency worse than stock's in: "
+                   + ("; ".join(w.split(":")[0] for w in worse) if worse else "no case") + ".")
+        out += ["", f"![segwal/stock writes/s]({image_path})", "",
+                "Reproduce (the full report, with every case, plot, command and raw "
+                "number, goes to `build/bench/report.md`):", "",
+                f"```sh\n{self.args.command}\n```", ""]
+        return "\n".join(out)
+
     # -- raw ---------------------------------------------------------------
 
     def raw(self) -> dict:
