@@ -430,6 +430,11 @@ class Runner:
 
             result = self.run_program(spec, argv, run_dir, label)
             seg_dir = run_dir / "segwal" / "db" / "segwal"
+            if self.args.verify:
+                problems = find_segwal_problems(run_dir / "segwal" / "db", None)
+                if problems:
+                    raise BenchError("recovery: the segwal side did not use segwal:\n  "
+                                     + "\n  ".join(problems))
             log = seg_dir / "LOG"
             lines = parse.parse_recovery_lines(log.read_text()) if log.is_file() else []
             # The timed opens are the ones that scanned the data.
@@ -474,6 +479,13 @@ class Runner:
                 return None
 
             result = self.run_program(spec, argv, run_dir, label)
+            if self.args.verify:
+                problems = (find_segwal_problems(run_dir / "segwal", None)
+                            + find_segwal_problems(run_dir / "segwal_shared",
+                                                   run_dir / "segwal_shared" / "log"))
+                if problems:
+                    raise BenchError("smalldb: a segwal variant did not use segwal:\n  "
+                                     + "\n  ".join(problems))
             self.progress(spec.name, "done", est_done=spec.est_seconds())
             return result
         finally:
