@@ -362,8 +362,9 @@ class Report:
                 out.append(f"  With a shared `log_dir`, DBs opened and closed one after "
                            f"another: {h['ms'].median:.0f} ms and "
                            f"{h['allocated'] / MiB:.1f} MiB per DB (the log closes with "
-                           "its last DB and starts a new segment at every reopen; each "
-                           "closed DB's unflushed WAL keeps its segment).")
+                           "its last DB and starts a new segment at every reopen; the "
+                           "closed DBs' unflushed WALs keep old segments live until they "
+                           "are relocated).")
         rec = self.recovery_figures()
         if rec:
             for cache in rec["caches"]:
