@@ -18,6 +18,13 @@ def fmt_size(nbytes: float) -> str:
     return f"{nbytes / MiB:.0f} MiB"
 
 
+def fmt_x(s: Optional[Spread]) -> str:
+    """"1.23x (1.10-1.31)"."""
+    if s is None:
+        return "-"
+    return f"{s.median:.2f}x" + (f" ({s.min:.2f}-{s.max:.2f})" if s.n > 1 else "")
+
+
 def md_table(header: List[str], rows: List[List[str]], align: Optional[str] = None) -> str:
     """A Markdown table; align: one of l/r per column (default: first l, rest r)."""
     align = align or "l" + "r" * (len(header) - 1)
@@ -334,9 +341,9 @@ class Report:
             fr, fs = VariantFigures(res, rec_v), VariantFigures(res, seg_v)
             if fr.ratio and fs.ratio and vs:
                 out.append(f"- The fairest stock baseline, `{res.case.name}`: stock with "
-                           f"recycled WALs makes {fr.ratio.fmt('.2f')}x plain stock's "
-                           f"writes/s, segwal {fs.ratio.fmt('.2f')}x; segwal against "
-                           f"recycling stock: {vs.fmt('.2f')}x (per pair). Recycling needs "
+                           f"recycled WALs makes {fmt_x(fr.ratio)} plain stock's "
+                           f"writes/s, segwal {fmt_x(fs.ratio)}; segwal against "
+                           f"recycling stock: {fmt_x(vs)} (per pair). Recycling needs "
                            "`wal_recovery_mode=kSkipAnyCorruptedRecords` in 7.8.3.")
         for res in self.bench_results("compression"):
             base = VariantFigures(res, res.case.baseline)
@@ -432,7 +439,7 @@ class Report:
                 rel = (f"{f.bytes_per_write.median / base.bytes_per_write.median:.2f}x stock's bytes"
                        if f.bytes_per_write and base.bytes_per_write else "bytes -")
                 rows.append(["compression against wal_compression",
-                             f"{v.label}: {rel}, ops/s {fmt_spread(f.ratio)} x stock",
+                             f"{v.label}: {rel}, writes/s {fmt_x(f.ratio)} stock's",
                              "[compression](#wal-compression)"])
         small = self.smalldb_figures()
         for v, f in small.items():
