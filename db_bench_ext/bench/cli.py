@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     (args.out_dir / "report.md").write_text(doc.markdown())
     (args.out_dir / "results.json").write_text(json.dumps(doc.raw(), indent=1, default=str))
     (args.out_dir / "readme-section.md").write_text(
-        doc.readme_section("docs/bench/headline.png"))
+        doc.readme_section("docs/bench/scaling.png"))
     print()
     print(doc.terminal_summary())
     print(f"\nwall time {wall / 60:.1f} min")

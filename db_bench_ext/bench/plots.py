@@ -86,8 +86,8 @@ def ratios(results, path: Path, headline: bool = False) -> bool:
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(ys)
     ax.set_yticklabels([r[0] for r in rows], fontsize=7)
-    for y, m in zip(ys, med):
-        ax.text(m * 1.02, y, f" {m:.2f}", va="center", fontsize=7)
+    for y, r in zip(ys, rows):   # beside the whisker, not over it
+        ax.text(r[1].max * 1.03, y, f"{r[1].median:.2f}", va="center", fontsize=7)
     ax.set_xlabel("writes/s relative to stock (median of interleaved pairs, whiskers: min-max"
                   + (")" if headline else ";\nhatched: not durable when Sync returns)"), fontsize=8)
     ax.set_title("segwal / stock RocksDB 7.8.3, db_bench fillrandom"

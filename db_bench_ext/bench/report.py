@@ -740,7 +740,10 @@ class Report:
                f"cores, {self.info.get('fstype', '?')} on a "
                f"{self.info.get('disk', '?').split(',')[0]} disk), db_bench fillrandom, "
                "16-byte keys, 256-byte values; writes/s, medians of "
-               "interleaved runs; ratio: median (min-max) of per-pair ratios:", "",
+               "interleaved runs; ratio: median (min-max) of per-pair ratios. Load "
+               "average before and after the run: "
+               f"{self.info.get('load average (1, 5, 15 min)', '?')} (other work "
+               "shared the machine):", "",
                md_table(["case", "stock", "segwal", "segwal/stock", "p99.9 us stock / segwal"],
                         rows, "lrrrr"), ""]
         rec = self.recovery_figures()
@@ -760,7 +763,8 @@ class Report:
         worse = self.p999_findings()
         out.append("- p99.9 synced-write latency worse than stock's in: "
                    + ("; ".join(w.split(":")[0] for w in worse) if worse else "no case") + ".")
-        out += ["", f"![segwal/stock writes/s]({image_path})", "",
+        out += ["", f"![synced writes/s and writes per fdatasync against the number of "
+                f"DBs sharing one log]({image_path})", "",
                 "Reproduce (the full report, with every case, plot, command and raw "
                 "number, goes to `build/bench/report.md`):", "",
                 f"```sh\n{self.args.command}\n```", ""]
