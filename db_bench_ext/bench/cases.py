@@ -132,7 +132,7 @@ class Profile:
 
 
 PROFILES = {
-    # ~12-15 minutes on 2 cores.
+    # ~13 minutes on 2 quiet cores; 18 with other builds and tests running.
     "default": Profile(
         name="default",
         repeats={"sync1": 5, "sync0": 5, "*": 3},
@@ -144,7 +144,7 @@ PROFILES = {
         recycle_threads=(1, 8),
         recovery=RecoverySpec(wal_bytes=1 << 30, rounds=3),
         smalldb=SmallDbSpec(n=10)),
-    # ~3-4 minutes: fewer cases and repeats, the same report.
+    # ~3 minutes (3.5 on a busy machine): fewer cases and repeats, the same report.
     "quick": Profile(
         name="quick",
         repeats={"*": 2},
