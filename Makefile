@@ -30,7 +30,7 @@ CTEST_ARGS  ?=
 # Further check steps: names of make targets run after the unit tests.
 # `make check CHECK_EXTRA=` runs the unit tests only.
 CHECK_EXTRA ?= fuzz-smoke crash-test
-# make bench: BENCH picks the profile (default 13-18 min, quick 3-4 min, smoke
+# make bench: BENCH picks the profile (default 13-18 min, quick 3-5 min, smoke
 # seconds), CASES a comma-separated subset (groups or case names; see
 # `python3 db_bench_ext/compare.py --list`), BENCH_ARGS anything else.
 BENCH       ?= default

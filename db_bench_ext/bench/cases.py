@@ -144,7 +144,8 @@ PROFILES = {
         recycle_threads=(1, 8),
         recovery=RecoverySpec(wal_bytes=1 << 30, rounds=3),
         smalldb=SmallDbSpec(n=10)),
-    # ~3 minutes (3.5 on a busy machine): fewer cases and repeats, the same report.
+    # 3.4 minutes measured with a load average of 0.5-5 from other work, 4.8
+    # with 7-8: fewer cases and repeats, the same report.
     "quick": Profile(
         name="quick",
         repeats={"*": 2},

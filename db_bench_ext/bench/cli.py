@@ -33,7 +33,7 @@ and readme-section.md (the headline figures for the project README) beside it.
 """
 
 EPILOG = """\
-profiles: default (13-18 min on 2 cores), quick (3-4 min), smoke (seconds; checks
+profiles: default (13-18 min on 2 cores), quick (3-5 min), smoke (seconds; checks
 the report and exits non-zero if anything is missing).
 groups: {groups}; aliases: latency (= sync1), sync (= sync1,scaling,sync0)
 
