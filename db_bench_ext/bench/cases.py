@@ -132,7 +132,8 @@ class Profile:
 
 
 PROFILES = {
-    # ~13 minutes on 2 quiet cores; 18 with other builds and tests running.
+    # Estimated ~13 minutes on 2 quiet cores; measured 17.8 with a load
+    # average of 4-7 from other builds and tests.
     "default": Profile(
         name="default",
         repeats={"sync1": 5, "sync0": 5, "*": 3},
