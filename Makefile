@@ -2,7 +2,8 @@
 #
 #   make / make build   configure (if needed) and build
 #   make check          deps + build + unit tests (+ $(CHECK_EXTRA) steps)
-#   make bench          deps + build + stock-vs-segwal db_bench comparison
+#   make bench          deps + build + the stock-vs-segwal report (build/bench/report.md)
+#                       BENCH=default|quick|smoke, CASES=group,case,...
 #   make deps           install Debian packages (.ci/install-deps.sh)
 #   make rocksdb-source fetch RocksDB's Debian source package
 #   make db_stress      RocksDB's db_stress with libsegwal.so linked in
@@ -30,7 +31,18 @@ CTEST_ARGS  ?=
 # Further check steps: names of make targets run after the unit tests.
 # `make check CHECK_EXTRA=` runs the unit tests only.
 CHECK_EXTRA ?= fuzz-smoke crash-test
+# make bench: BENCH picks the profile (default 13-18 min, quick 3-5 min, smoke
+# seconds), CASES a comma-separated subset (groups or case names; see
+# `python3 db_bench_ext/compare.py --list`), BENCH_ARGS anything else.
+BENCH       ?= default
+CASES       ?=
 BENCH_ARGS  ?=
+# BENCH_TOOL=linked: the segwal side runs build/db_bench (RocksDB's db_bench
+# built from Debian's source package with segwal linked in, make
+# db_bench_src) instead of LD_PRELOAD into /usr/bin/db_bench.
+BENCH_TOOL  ?= preload
+# Debian's python3 (python3-matplotlib for the plots), not one earlier on PATH.
+PYTHON      ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
 ROCKSDB_VERSION  := 7.8.3
 ROCKSDB_SRC_ROOT := $(BUILD_DIR)/rocksdb-src
@@ -84,8 +96,12 @@ check:
 	else echo "=== CHECK FAILED:$$summary"; fi; \
 	exit $$rc
 
-bench: build
-	python3 db_bench_ext/compare.py --build-dir $(BUILD_DIR) $(BENCH_ARGS)
+BENCH_LINKED = $(filter linked,$(BENCH_TOOL))
+BENCH_CMD = make bench$(if $(filter-out default,$(BENCH)), BENCH=$(BENCH))$(if $(CASES), CASES=$(CASES))$(if $(BENCH_LINKED), BENCH_TOOL=linked)$(if $(strip $(BENCH_ARGS)), BENCH_ARGS='$(strip $(BENCH_ARGS))')
+bench: build $(if $(BENCH_LINKED),db_bench_src)
+	$(PYTHON) db_bench_ext/compare.py --build-dir $(BUILD_DIR) --profile $(BENCH) \
+	  $(if $(CASES),--cases $(CASES)) $(if $(BENCH_LINKED),--segwal-db-bench $(BUILD_DIR)/db_bench) \
+	  --command "$(BENCH_CMD)" $(BENCH_ARGS)
 
 rocksdb-source: deps
 	.ci/fetch-rocksdb-source.sh $(ROCKSDB_SRC_ROOT)

@@ -12,6 +12,8 @@ PACKAGES=(
   python3 clang
   # the tool tests parse metrics files with a real Prometheus text parser
   python3-prometheus-client
+  # the plots of make bench's report
+  python3-matplotlib
   # libFuzzer and sanitizer runtimes for clang (make fuzz, fuzz-smoke)
   libclang-rt-dev
   # needed by .ci/fetch-rocksdb-source.sh (apt-get source unpacks with dpkg-source)
