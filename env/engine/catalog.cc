@@ -7,7 +7,7 @@ Catalog::Catalog(std::string dir, FileTable table)
 
 IOStatus Catalog::Apply(const FrameHeader& frame, const Slice& payload,
                         const FrameLocation& where, uint64_t lsn) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   IOStatus s = table_.Apply(frame, payload, where);
   if (!s.ok()) return s;
   if (LogicalFile* file = table_.FindById(frame.file_id)) {
@@ -17,7 +17,7 @@ IOStatus Catalog::Apply(const FrameHeader& frame, const Slice& payload,
 }
 
 IOStatus Catalog::WritableSize(uint64_t id, uint64_t* size) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogicalFile* file = table_.FindById(id);
   if (file == nullptr || file->name.empty()) {
     return IOStatus::IOError("segwal log " + dir_ + ": logical file id " +
@@ -28,7 +28,7 @@ IOStatus Catalog::WritableSize(uint64_t id, uint64_t* size) {
 }
 
 IOStatus Catalog::IdOf(const std::string& name, uint64_t* id) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogicalFile* file = table_.FindByName(name);
   if (file == nullptr) {
     return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + name);
@@ -38,28 +38,28 @@ IOStatus Catalog::IdOf(const std::string& name, uint64_t* id) {
 }
 
 bool Catalog::Exists(const std::string& name) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   return table_.FindByName(name) != nullptr;
 }
 
 std::string Catalog::NameOf(uint64_t id) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogicalFile* file = table_.FindById(id);
   return file == nullptr ? std::string() : file->name;
 }
 
 uint64_t Catalog::AllocateFileId() {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   return table_.AllocateFileId();
 }
 
 std::string Catalog::EncodeSnapshot() {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   return table_.EncodeSnapshot();
 }
 
 bool Catalog::Lookup(const std::string& name, FileInfo* info) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogicalFile* file = table_.FindByName(name);
   if (file == nullptr) return false;
   *info = FileInfo{file->id, file->name, file->size, file->mtime};
@@ -67,12 +67,12 @@ bool Catalog::Lookup(const std::string& name, FileInfo* info) {
 }
 
 std::vector<FileInfo> Catalog::List() {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   return table_.List();
 }
 
 IOStatus Catalog::OpenHandle(const std::string& name, uint64_t* id) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogicalFile* file = table_.FindByName(name);
   if (file == nullptr) {
     return IOStatus::PathNotFound("segwal log " + dir_ + ": no file " + name);
@@ -83,18 +83,18 @@ IOStatus Catalog::OpenHandle(const std::string& name, uint64_t* id) {
 }
 
 void Catalog::CloseHandle(uint64_t id) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   table_.ReleaseHandle(id);
 }
 
 uint64_t Catalog::Size(uint64_t id) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogicalFile* file = table_.FindById(id);
   return file == nullptr ? 0 : file->size;
 }
 
 uint64_t Catalog::LastLsn(uint64_t id, uint64_t otherwise) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogicalFile* file = table_.FindById(id);
   return file == nullptr ? otherwise : file->last_lsn;
 }
@@ -102,7 +102,7 @@ uint64_t Catalog::LastLsn(uint64_t id, uint64_t otherwise) {
 IOStatus Catalog::ResolveRead(uint64_t id, uint64_t offset, size_t n,
                               std::vector<ReadPiece>* pieces,
                               std::string* file_name, uint64_t* epoch) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   *epoch = reclaim_epoch_;
   const LogicalFile* file = table_.FindById(id);
   if (file == nullptr) {
@@ -148,18 +148,18 @@ IOStatus Catalog::ResolveRead(uint64_t id, uint64_t offset, size_t n,
 }
 
 uint64_t Catalog::reclaim_epoch() {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   return reclaim_epoch_;
 }
 
 void Catalog::AddSegment(std::shared_ptr<Segment> segment) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const uint64_t id = segment->id;
   segments_[id] = std::move(segment);
 }
 
 std::vector<uint64_t> Catalog::DeadSegments(uint64_t head_id) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   std::vector<uint64_t> dead;
   for (const auto& [id, segment] : segments_) {
     if (id == head_id || table_.LiveBytes(id) > 0) break;
@@ -169,7 +169,7 @@ std::vector<uint64_t> Catalog::DeadSegments(uint64_t head_id) {
 }
 
 std::shared_ptr<Segment> Catalog::TakeOldest(uint64_t id, uint64_t head_id) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   if (segments_.empty() || segments_.begin()->first != id || id == head_id) {
     return nullptr;
   }
@@ -185,7 +185,7 @@ void Catalog::PutBack(std::shared_ptr<Segment> segment) {
 
 bool Catalog::PlanRelocation(uint64_t head_id, uint64_t capacity,
                              RelocationPlan* plan) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   if (segments_.size() < 3) return false;
   const std::shared_ptr<Segment>& oldest = segments_.begin()->second;
   if (oldest->id == head_id) return false;
@@ -208,7 +208,7 @@ bool Catalog::PlanRelocation(uint64_t head_id, uint64_t capacity,
 
 bool Catalog::StillBackedBy(uint64_t file_id, uint64_t offset, uint64_t len,
                             const Extent& extent, uint64_t start) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogicalFile* file = table_.FindById(file_id);
   if (file == nullptr || file->name.empty()) return false;
   auto it = file->extents.upper_bound(offset);
@@ -222,7 +222,7 @@ bool Catalog::StillBackedBy(uint64_t file_id, uint64_t offset, uint64_t len,
 }
 
 Catalog::Usage Catalog::GetUsage() {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   return Usage{table_.TotalLiveBytes(), segments_.size()};
 }
 

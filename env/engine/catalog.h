@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "env/engine/adaptive_mutex.h"
 #include "env/engine/segment.h"
 #include "env/table/file_table.h"
 
@@ -114,7 +115,7 @@ class Catalog {
 
  private:
   const std::string dir_;
-  std::mutex mu_;
+  AdaptiveMutex mu_;
   FileTable table_;
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;  // ascending id
   uint64_t reclaim_epoch_ = 0;

@@ -44,12 +44,12 @@ SegmentWriter::SegmentWriter(const LogContext& context, Catalog* catalog,
       on_rotate_(std::move(on_rotate)) {}
 
 void SegmentWriter::AdoptHead(std::shared_ptr<Segment> head) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   head_ = std::move(head);
 }
 
 IOStatus SegmentWriter::ContinueHead() {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const uint64_t end = head_->end.load(std::memory_order_relaxed);
   const uint64_t lsn = MakeLsn(head_->id, end);
   written_lsn_.store(lsn, std::memory_order_release);
@@ -58,7 +58,7 @@ IOStatus SegmentWriter::ContinueHead() {
 }
 
 IOStatus SegmentWriter::StartNewSegment() {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   for (;;) {
     std::shared_ptr<Segment> next = preparer_->TakePrepared();
     if (next != nullptr) return StartSegmentLocked(std::move(next));
@@ -70,7 +70,7 @@ IOStatus SegmentWriter::StartNewSegment() {
 }
 
 uint64_t SegmentWriter::head_id() {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   return head_ != nullptr ? head_->id : 0;
 }
 
@@ -193,7 +193,7 @@ IOStatus SegmentWriter::StoreLocked(uint64_t offset, const std::string& frame) {
   return head_->file->Write(offset, frame.data(), frame.size());
 }
 
-IOStatus SegmentWriter::EnsureRoomMayUnlock(std::unique_lock<std::mutex>& lock,
+IOStatus SegmentWriter::EnsureRoomMayUnlock(std::unique_lock<AdaptiveMutex>& lock,
                                             uint64_t footprint) {
   while (error_->ok()) {
     const uint64_t need = head_->end.load(std::memory_order_relaxed) + footprint;
@@ -281,7 +281,7 @@ IOStatus SegmentWriter::StartSegmentLocked(std::shared_ptr<Segment> next) {
 
 IOStatus SegmentWriter::Write(uint64_t footprint,
                               const FrameDecision& decide) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   IOStatus s = EnsureRoomMayUnlock(lock, footprint);
   if (!s.ok()) return s;
   FrameHeader frame;
@@ -295,8 +295,9 @@ IOStatus SegmentWriter::Write(uint64_t footprint,
 // ---- Data ---------------------------------------------------------------
 
 IOStatus SegmentWriter::WriteDataMayUnlock(
-    std::unique_lock<std::mutex>& lock, uint64_t id, uint64_t offset,
+    std::unique_lock<AdaptiveMutex>& lock, uint64_t id, const uint64_t* at,
     const std::vector<EncodedChunk>& chunks) {
+  uint64_t offset = at != nullptr ? *at : 0;
   for (const EncodedChunk& chunk : chunks) {
     IOStatus s = EnsureRoomMayUnlock(
         lock, MaxFrameFootprint(static_cast<uint32_t>(chunk.stored().size())));
@@ -304,6 +305,8 @@ IOStatus SegmentWriter::WriteDataMayUnlock(
     uint64_t size = 0;
     s = catalog_->WritableSize(id, &size);
     if (!s.ok()) return s;
+    // An append goes where the file ends now (one writer per file).
+    if (at == nullptr) offset = size;
     if (offset > size) {
       return IOStatus::InvalidArgument(
           "segwal: write at offset " + std::to_string(offset) +
@@ -333,14 +336,12 @@ void SegmentWriter::RecordWriteLocked(const WriteStats& write) {
 IOStatus SegmentWriter::Append(uint64_t id,
                                const std::vector<EncodedChunk>& chunks,
                                const WriteStats& stats) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   IOStatus s = error_->Get();
-  // Chunks go one after another from where the file ends now (one writer
-  // per file).
-  uint64_t offset = 0;
-  if (s.ok()) s = catalog_->WritableSize(id, &offset);
-  if (!s.ok()) return s;
-  s = WriteDataMayUnlock(lock, id, offset, chunks);
+  // An empty append to a deleted file fails as a non-empty one does.
+  uint64_t size = 0;
+  if (s.ok() && chunks.empty()) s = catalog_->WritableSize(id, &size);
+  if (s.ok()) s = WriteDataMayUnlock(lock, id, /*at=*/nullptr, chunks);
   RecordWriteLocked(stats);
   return s;
 }
@@ -348,8 +349,8 @@ IOStatus SegmentWriter::Append(uint64_t id,
 IOStatus SegmentWriter::WriteAt(uint64_t id, uint64_t offset,
                                 const std::vector<EncodedChunk>& chunks,
                                 const WriteStats& stats) {
-  std::unique_lock<std::mutex> lock(mu_);
-  IOStatus s = WriteDataMayUnlock(lock, id, offset, chunks);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
+  IOStatus s = WriteDataMayUnlock(lock, id, &offset, chunks);
   RecordWriteLocked(stats);
   return s;
 }
@@ -364,8 +365,8 @@ IOStatus SegmentWriter::WriteZeros(uint64_t id, uint64_t start,
         static_cast<size_t>(std::min<uint64_t>(end - pos, zeros.size()));
     const std::vector<EncodedChunk> chunks =
         encoder_->Encode(Slice(zeros.data(), n));
-    std::unique_lock<std::mutex> lock(mu_);
-    s = WriteDataMayUnlock(lock, id, pos, chunks);
+    std::unique_lock<AdaptiveMutex> lock(mu_);
+    s = WriteDataMayUnlock(lock, id, &pos, chunks);
   }
   return s;
 }
@@ -394,7 +395,7 @@ IOStatus SegmentWriter::Truncate(uint64_t id, uint64_t size) {
 IOStatus SegmentWriter::SyncHead(uint64_t* upto, uint64_t* took_us) {
   std::shared_ptr<Segment> head;
   {
-    std::lock_guard<std::mutex> guard(mu_);
+    std::lock_guard<AdaptiveMutex> guard(mu_);
     head = head_;
     *upto = written_lsn();
   }
@@ -404,7 +405,7 @@ IOStatus SegmentWriter::SyncHead(uint64_t* upto, uint64_t* took_us) {
   // caller's in mode always), which the kernel reports only once.
   IOStatus s = head->syncs.Sync(head->file.get());
   *took_us = context_.clock->NowMicros() - started;
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   ++stats_.batch_count;
   if (!s.ok()) return error_->Set(s);
   if (error_->ok() && durable_lsn() < *upto) {
@@ -414,7 +415,7 @@ IOStatus SegmentWriter::SyncHead(uint64_t* upto, uint64_t* took_us) {
 }
 
 void SegmentWriter::AddStatsTo(LogStats* out) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::lock_guard<AdaptiveMutex> guard(mu_);
   const LogStats& s = stats_;
   out->write_request_count = s.write_request_count;
   out->write_bytes = s.write_bytes;

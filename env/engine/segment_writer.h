@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "env/engine/adaptive_mutex.h"
 #include "env/engine/catalog.h"
 #include "env/engine/log_context.h"
 #include "env/engine/payload_encoder.h"
@@ -99,13 +100,14 @@ class SegmentWriter {
   void AddStatsTo(LogStats* stats);
 
  private:
-  IOStatus WriteDataMayUnlock(std::unique_lock<std::mutex>& lock, uint64_t id,
-                              uint64_t offset,
+  // A data frame per chunk at *at, or (at null) at the file's end.
+  IOStatus WriteDataMayUnlock(std::unique_lock<AdaptiveMutex>& lock,
+                              uint64_t id, const uint64_t* at,
                               const std::vector<EncodedChunk>& chunks);
   void RecordWriteLocked(const WriteStats& write);
   // Rotates until the head has room for `footprint` bytes. Releases the
   // lock while a segment is being prepared.
-  IOStatus EnsureRoomMayUnlock(std::unique_lock<std::mutex>& lock,
+  IOStatus EnsureRoomMayUnlock(std::unique_lock<AdaptiveMutex>& lock,
                                uint64_t footprint);
   // Seals the head (its frames made durable) and starts `next`.
   IOStatus RotateLocked(std::shared_ptr<Segment> next);
@@ -132,7 +134,7 @@ class SegmentWriter {
   StickyError* const error_;
   const std::function<void()> on_rotate_;
 
-  std::mutex mu_;
+  AdaptiveMutex mu_;
   std::shared_ptr<Segment> head_;
   // Log positions just past the last frame written, and up to which the
   // log is durable. Stored under mu_; read anywhere.

@@ -8,6 +8,19 @@
 
 namespace segwal {
 
+FileTable& FileTable::operator=(FileTable&& other) noexcept {
+  files_ = std::move(other.files_);
+  names_ = std::move(other.names_);
+  live_by_segment_ = std::move(other.live_by_segment_);
+  total_live_ = other.total_live_;
+  next_file_id_ = other.next_file_id_;
+  live_segment_ = other.live_segment_;
+  live_counter_ = other.live_counter_;
+  other.live_counter_ = nullptr;
+  other.total_live_ = 0;
+  return *this;
+}
+
 IOStatus FileTable::Apply(const FrameHeader& frame, const Slice& payload,
                           const FrameLocation& where) {
   const auto type = static_cast<FrameType>(frame.type);
@@ -301,14 +314,23 @@ std::vector<std::pair<uint64_t, uint64_t>> FileTable::ExtentsIn(
 
 void FileTable::Account(const Extent& extent, bool add) {
   if (extent.hole) return;
-  uint64_t& live = live_by_segment_[extent.segment_id];
+  // Frames come segment after segment: the last segment's counter is
+  // kept at hand (a map node's address is stable until it is erased).
+  if (live_segment_ != extent.segment_id || live_counter_ == nullptr) {
+    live_counter_ = &live_by_segment_[extent.segment_id];
+    live_segment_ = extent.segment_id;
+  }
+  uint64_t& live = *live_counter_;
   if (add) {
     live += extent.length;
     total_live_ += extent.length;
   } else {
     live -= extent.length;
     total_live_ -= extent.length;
-    if (live == 0) live_by_segment_.erase(extent.segment_id);
+    if (live == 0) {
+      live_by_segment_.erase(extent.segment_id);
+      live_counter_ = nullptr;
+    }
   }
 }
 

@@ -52,6 +52,14 @@ struct FileInfo {
 
 class FileTable {
  public:
+  FileTable() = default;
+  // A move keeps the map's nodes, and so live_counter_, valid in the new
+  // table (the old one forgets it); a copy would point into the original.
+  FileTable(FileTable&& other) noexcept { *this = std::move(other); }
+  FileTable& operator=(FileTable&& other) noexcept;
+  FileTable(const FileTable&) = delete;
+  FileTable& operator=(const FileTable&) = delete;
+
   // Applies one frame. An error means the frame cannot follow the table's
   // state (e.g. data for an unknown file); the table is unchanged then.
   IOStatus Apply(const FrameHeader& frame, const Slice& payload,
@@ -99,6 +107,8 @@ class FileTable {
   std::unordered_map<uint64_t, std::unique_ptr<LogicalFile>> files_;
   std::map<std::string, uint64_t> names_;
   std::unordered_map<uint64_t, uint64_t> live_by_segment_;
+  uint64_t live_segment_ = 0;          // whose counter live_counter_ is
+  uint64_t* live_counter_ = nullptr;   // into live_by_segment_, or null
   uint64_t total_live_ = 0;
   uint64_t next_file_id_ = 1;
 };
