@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "env/format/file_names.h"
 #include "env/recovery/scan_buffer.h"
@@ -139,10 +140,26 @@ class Scanner {
   IOStatus LoadCandidates(std::vector<Candidate>* candidates);
   IOStatus ClassifyHeaders(std::vector<Candidate>* candidates,
                            std::vector<Candidate>* active);
-  // Scans one segment. `bound` is where its frames must end when it is
-  // sealed; 0 means the newest segment (tail rules apply). Sets *stopped
-  // when the reporter ends recovery inside it.
-  IOStatus ScanSegment(ScannedSegment* seg, uint64_t bound, bool* stopped);
+  // A segment file's bytes, read ahead of the scan.
+  struct Image {
+    ScanBuffer* buffer = nullptr;
+    uint64_t held = 0;  // bytes of buffer that stand for the file
+    uint64_t file_size = 0;
+    IOStatus status;
+  };
+  // The bytes ScanSegment needs of a segment whose frames end by `limit`:
+  // the file's, then zeros up to one largest frame past its end.
+  static uint64_t HeldBytes(uint64_t file_size, uint64_t limit);
+  // Reads them into image->buffer (zeros past the file's end).
+  static void Load(StorageFile* file, uint64_t limit, Image* image);
+  // Scans one segment from its image. `bound` is where its frames must end
+  // when it is sealed; 0 means the newest segment (tail rules apply). Sets
+  // *stopped when the reporter ends recovery inside it.
+  IOStatus ScanSegment(ScannedSegment* seg, uint64_t bound,
+                       const Image& loaded, bool* stopped);
+  // Where segment i's frames must end (0: the newest), by its successor.
+  static uint64_t BoundOf(const std::vector<Candidate>& active, size_t i);
+  static uint64_t LimitOf(const Candidate& c, uint64_t bound);
   // The newest segment's frames stop at `pos` (for `fault`): a clean end,
   // a torn tail, or damage (*action then says what the reporter decided).
   // *later_frames tells whether any frame past `pos` checks out.
@@ -368,8 +385,40 @@ IOStatus Scanner::ClassifyHeaders(std::vector<Candidate>* candidates,
   return IOStatus::OK();
 }
 
+uint64_t Scanner::HeldBytes(uint64_t file_size, uint64_t limit) {
+  // A short file reads as zeros past its end. Hold the file's bytes and one
+  // largest frame of those zeros, not the whole segment the header claims
+  // (up to kMaxSegmentSize: a damaged header must not cost 4 GiB).
+  return std::min<uint64_t>(
+      limit, std::max<uint64_t>(file_size, kSegmentHeaderBlock) +
+                 kMaxDataFramePayload + 2 * kMaxFrameHeaderSize);
+}
+
+void Scanner::Load(StorageFile* file, uint64_t limit, Image* image) {
+  image->status = file->Size(&image->file_size);
+  if (!image->status.ok()) return;
+  image->held = HeldBytes(image->file_size, limit);
+  size_t got = 0;
+  image->status = file->Read(0, image->held, image->buffer->data(), &got);
+  if (!image->status.ok()) return;
+  // The buffer is reused: what lies past the file must read as zeros.
+  std::memset(image->buffer->data() + got, 0, image->held - got);
+}
+
+uint64_t Scanner::BoundOf(const std::vector<Candidate>& active, size_t i) {
+  const bool has_next = i + 1 < active.size() && active[i + 1].chained;
+  return has_next ? active[i + 1].header.prev_segment_end : 0;
+}
+
+uint64_t Scanner::LimitOf(const Candidate& c, uint64_t bound) {
+  const uint64_t size = c.header.segment_size;
+  if (bound == 0) return size;
+  // A sealed end outside the segment is damage (ScanSegment reads nothing).
+  return bound < kSegmentHeaderBlock || bound > size ? 0 : bound;
+}
+
 IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
-                              bool* stopped) {
+                              const Image& loaded, bool* stopped) {
   const bool sealed = bound != 0;
   const uint64_t size = seg->header.segment_size;
   const uint64_t limit = sealed ? bound : size;
@@ -385,23 +434,11 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
     seg->end = kSegmentHeaderBlock;
     return IOStatus::OK();
   }
-
-  // A short file reads as zeros past its end. Hold the file's bytes and one
-  // largest frame of those zeros, not the whole segment the header claims
-  // (up to kMaxSegmentSize: a damaged header must not cost 4 GiB).
-  uint64_t file_size = 0;
-  IOStatus s = seg->file->Size(&file_size);
-  if (!s.ok()) return s;
-  const uint64_t held = std::min<uint64_t>(
-      limit, std::max<uint64_t>(file_size, kSegmentHeaderBlock) +
-                 kMaxDataFramePayload + 2 * kMaxFrameHeaderSize);
-  ScanBuffer buffer(held);
-  size_t got = 0;
-  s = seg->file->Read(0, held, buffer.data(), &got);
-  if (!s.ok()) return s;
-  const Slice image(buffer.data(), held);
-  seg->file_size = file_size;
-  info_->bytes_scanned += got;
+  if (!loaded.status.ok()) return loaded.status;
+  IOStatus s;
+  const Slice image(loaded.buffer->data(), loaded.held);
+  seg->file_size = loaded.file_size;
+  info_->bytes_scanned += std::min(loaded.file_size, loaded.held);
   ++info_->segments_scanned;
 
   const uint32_t version = seg->header.version;
@@ -601,16 +638,41 @@ IOStatus Scanner::Run() {
 
   need_snapshot_ =
       !active.empty() && active.front().header.prev_segment_id != 0;
+  // Segment i+1 is read (on a thread of its own) while segment i is
+  // scanned, into two buffers used in turn: reading a file is a copy the
+  // other core can make.
+  uint64_t largest = 0;
   for (size_t i = 0; i < active.size(); ++i) {
+    uint64_t file_size = 0;
+    s = active[i].file->Size(&file_size);
+    if (!s.ok()) return s;
+    largest = std::max(largest,
+                       HeldBytes(file_size, LimitOf(active[i], BoundOf(active, i))));
+  }
+  std::unique_ptr<ScanBuffer> buffers[2];
+  Image images[2];
+  for (int b = 0; b < 2 && b < static_cast<int>(active.size()); ++b) {
+    buffers[b] = std::make_unique<ScanBuffer>(largest);
+    images[b].buffer = buffers[b].get();
+  }
+  const auto load = [&](size_t i) {
+    Image* image = &images[i % 2];
+    image->status = IOStatus::OK();  // nothing left from an earlier segment
+    image->held = image->file_size = 0;
+    const uint64_t limit = LimitOf(active[i], BoundOf(active, i));
+    if (limit != 0) Load(active[i].file.get(), limit, image);
+  };
+  if (!active.empty()) load(0);
+  for (size_t i = 0; i < active.size(); ++i) {
+    std::thread ahead;
+    if (i + 1 < active.size()) ahead = std::thread(load, i + 1);
     ScannedSegment seg;
     seg.id = active[i].id;
     seg.header = active[i].header;
     seg.file = active[i].file;
-    const bool has_next = i + 1 < active.size() && active[i + 1].chained;
-    const uint64_t bound =
-        has_next ? active[i + 1].header.prev_segment_end : 0;
     bool stopped = false;
-    s = ScanSegment(&seg, bound, &stopped);
+    s = ScanSegment(&seg, BoundOf(active, i), images[i % 2], &stopped);
+    if (ahead.joinable()) ahead.join();
     if (!s.ok()) return s;
     result_->segments.push_back(std::move(seg));
     if (stopped) {
