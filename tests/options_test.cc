@@ -86,7 +86,7 @@ TEST(OptionsTest, TableHasEveryOption) {
                        "sync_interval_ms", "group_commit_window_us",
                        "group_commit_max_batch", "compression",
                        "compression_level", "compression_min_bytes",
-                       "recovery_mode", "recycle_segments",
+                       "compression_group_bytes", "recovery_mode", "recycle_segments",
                        "preallocate", "stats_dump_period_sec",
                        "append_timing_interval", "metrics_file",
                        "metrics_period_sec"}));
@@ -109,7 +109,7 @@ TEST(OptionsTest, ParsesEveryOption) {
   EXPECT_EQ(o.log.sync_interval_ms, 250u);
   EXPECT_EQ(o.log.group_commit_window_us, 500u);
   EXPECT_EQ(o.log.group_commit_max_batch, 16u);
-  EXPECT_EQ(o.log.compression, Codec::kZstd);
+  EXPECT_EQ(o.log.compression, Codec::kZstdGroup);
   EXPECT_EQ(o.log.compression_level, 7);
   EXPECT_EQ(o.log.compression_min_bytes, 4096u);
   EXPECT_EQ(o.log.recovery_mode, RecoveryMode::kPointInTimeRecovery);
@@ -216,7 +216,7 @@ TEST(OptionsTest, EnumNames) {
   EXPECT_EQ(mode, SyncMode::kInterval);
   Codec codec;
   EXPECT_TRUE(ParseCodec("lz4", &codec));
-  EXPECT_EQ(codec, Codec::kLz4);
+  EXPECT_EQ(codec, Codec::kLz4Group);
   RecoveryMode recovery;
   EXPECT_TRUE(ParseRecoveryMode("kAbsoluteConsistency", &recovery));
   EXPECT_EQ(recovery, RecoveryMode::kAbsoluteConsistency);

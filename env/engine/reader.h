@@ -15,6 +15,7 @@
 #include <string>
 
 #include "env/engine/catalog.h"
+#include "env/format/group_codec.h"
 
 namespace segwal {
 
@@ -28,6 +29,16 @@ struct ReadCache {
   uint64_t frame_offset = 0;
   bool has_frame = false;
   std::string decoded;
+  // Group codecs: the decoder stands just after the frame at
+  // group_segment/group_offset (0: nowhere), which held file `group_file`
+  // up to logical offset group_end. A sequential reader decodes each next
+  // frame of a group from there; any other frame from its group's start.
+  GroupDecoder group;
+  uint64_t group_segment = 0;
+  uint64_t group_offset = 0;
+  uint64_t group_file = 0;
+  uint64_t group_end = 0;
+  std::string group_span;  // segment bytes read to find a group's frames
 };
 
 class Reader {
@@ -41,14 +52,20 @@ class Reader {
                 size_t* read, ReadCache* cache);
 
   // Loads the decoded payload of the frame behind `extent` into
-  // cache->decoded, verifying its checksum. `valid_end` is where the
-  // segment's written bytes end, so the window never caches unwritten
+  // cache->decoded, verifying its checksum (and, for a frame of a
+  // compression group, those of its group before it). `valid_end` is where
+  // the segment's written bytes end, so the window never caches unwritten
   // bytes. (Relocation reads frames through it too.)
   IOStatus ReadFramePayload(const Extent& extent, const Segment& segment,
                             uint64_t valid_end, ReadCache* cache,
                             const std::string& file_name);
 
  private:
+  // The group-codec part of ReadFramePayload: `frame` (verified) decoded
+  // after the frames of its group before it.
+  IOStatus DecodeGroupFrame(const Extent& extent, const Segment& segment,
+                            const char* frame, ReadCache* cache);
+
   const std::string dir_;
   Catalog* const catalog_;
 };

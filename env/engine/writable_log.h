@@ -78,7 +78,7 @@ class WritableLog : public Log {
   const LogContext context_;
   const std::unique_ptr<StorageLock> dir_lock_;
   StickyError error_;
-  const PayloadEncoder encoder_;
+  PayloadEncoder encoder_;  // its per-file streams change
   InfoLog info_log_;
   SegmentPreparer preparer_;
   SegmentWriter writer_;
