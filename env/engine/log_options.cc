@@ -71,7 +71,7 @@ Status CheckCompressionLevel(Codec codec, int level) {
       max_level = ZSTD_maxCLevel();
       meaning = "with compression=zstd the level must be from " +
                 std::to_string(min_level) + " to " +
-                std::to_string(max_level) + " (0: default, -1)";
+                std::to_string(max_level) + " (0: default, 1)";
       break;
     default:
       return BadValue("compression", CodecName(codec),

@@ -3,9 +3,12 @@
 #include <lz4.h>
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_format: magicless frames
 #include <zstd.h>
+#include <zdict.h>
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <vector>
 
 namespace segwal {
 namespace {
@@ -19,6 +22,39 @@ constexpr size_t kLz4Window = 64 * 1024;
 constexpr int kZstdMaxWindowLog = 20;
 static_assert((1u << kZstdMaxWindowLog) >= kMaxGroupRawBytes,
               "a group must fit the decoder's window");
+
+// zstd dictionaries: a group of at least kDictionaryGroup bytes starts
+// with entropy tables fitted to the last kSampleBytes the encoder
+// compressed before it (so that the literals of small blocks are Huffman
+// coded: a table of their own would cost more than it saves, and one
+// inherited from an earlier block does not cover every byte value), with
+// kDictionaryContent bytes of content, the least zstd accepts.
+constexpr uint32_t kDictionaryGroup = 64 * 1024;
+constexpr size_t kSampleBytes = 8 * 1024;
+constexpr size_t kDictionaryContent = 8;
+constexpr size_t kMaxDictionary = 4096;
+
+void PutVarint32(std::string* out, uint32_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint32(Slice* in, uint32_t* v) {
+  uint32_t result = 0;
+  for (int i = 0; i < 5 && !in->empty(); ++i) {
+    const uint8_t byte = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    result |= static_cast<uint32_t>(byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
 
 int WindowLogFor(uint32_t bytes) {
   int log = 10;  // ZSTD_WINDOWLOG_MIN
@@ -40,6 +76,11 @@ struct GroupEncoder::State {
   LZ4_stream_t* lz4 = nullptr;
   std::unique_ptr<char[]> lz4_bytes;
   ZSTD_CCtx* zstd = nullptr;
+  // zstd: the last chunks compressed (at most kSampleBytes), a
+  // dictionary's samples.
+  std::deque<std::string> samples;
+  size_t sample_bytes = 0;
+  std::string dictionary;
   ~State() {
     if (lz4 != nullptr) LZ4_freeStream(lz4);
     if (zstd != nullptr) ZSTD_freeCCtx(zstd);
@@ -57,12 +98,7 @@ GroupEncoder::GroupEncoder(Codec codec, int level, uint32_t group_bytes)
   } else {
     ZSTD_CCtx* c = ZSTD_createCCtx();
     state_->zstd = c;
-    // Level -1 by default: on WAL records (a few hundred bytes per frame)
-    // it found the same matches as level 1 at a third of the time; the
-    // literals of such small blocks stay raw at any level (a Huffman table
-    // costs more than it saves), docs/compression.md.
-    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel,
-                           level != 0 ? level : -1);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level != 0 ? level : 1);
     ZSTD_CCtx_setParameter(c, ZSTD_c_format, ZSTD_f_zstd1_magicless);
     ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
     ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
@@ -112,13 +148,26 @@ bool GroupEncoder::CompressLz4(const Slice& chunk, bool start,
   return start;
 }
 
+// A group's first frame: varint(dictionary length), the dictionary (zstd's
+// format, entropy tables and content; length 0: none), then the frame's
+// zstd bytes. Later frames: their zstd bytes.
 void GroupEncoder::CompressZstd(const Slice& chunk, bool start,
                                 std::string* out) {
   ZSTD_CCtx* c = state_->zstd;
-  if (start) ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
-  out->resize(ZSTD_compressBound(chunk.size()) + 32);
+  out->clear();
+  if (start) {
+    ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
+    MakeDictionary();
+    const std::string& dict = state_->dictionary;
+    PutVarint32(out, static_cast<uint32_t>(dict.size()));
+    out->append(dict);
+    ZSTD_CCtx_loadDictionary_advanced(c, dict.data(), dict.size(),
+                                      ZSTD_dlm_byRef, ZSTD_dct_fullDict);
+  }
+  const size_t head = out->size();
+  out->resize(head + ZSTD_compressBound(chunk.size()) + 32);
   ZSTD_inBuffer in{chunk.data(), chunk.size(), 0};
-  ZSTD_outBuffer o{&(*out)[0], out->size(), 0};
+  ZSTD_outBuffer o{&(*out)[0], out->size(), head};
   size_t left;
   do {
     left = ZSTD_compressStream2(c, &o, &in, ZSTD_e_flush);
@@ -132,6 +181,39 @@ void GroupEncoder::CompressZstd(const Slice& chunk, bool start,
   // memory exhaustion; the frame checksum and the decoder's length check
   // would catch such a payload.
   out->resize(o.pos);
+  if (group_bytes_ >= kDictionaryGroup) {
+    state_->samples.emplace_back(chunk.data(),
+                                 std::min(chunk.size(), kSampleBytes));
+    state_->sample_bytes += state_->samples.back().size();
+    while (state_->sample_bytes > kSampleBytes) {
+      state_->sample_bytes -= state_->samples.front().size();
+      state_->samples.pop_front();
+    }
+  }
+}
+
+// Fits entropy tables to the samples; none (an empty dictionary) for small
+// groups, before anything was compressed, or if zstd declines.
+void GroupEncoder::MakeDictionary() {
+  std::string& dict = state_->dictionary;
+  dict.clear();
+  const auto& samples = state_->samples;
+  if (samples.size() < 4) return;
+  std::string joined;
+  std::vector<size_t> sizes;
+  for (const std::string& sample : samples) {
+    joined += sample;
+    sizes.push_back(sample.size());
+  }
+  ZDICT_params_t params;
+  std::memset(&params, 0, sizeof(params));
+  params.compressionLevel = std::max(level_, 1);
+  dict.resize(kMaxDictionary);
+  const size_t n = ZDICT_finalizeDictionary(
+      &dict[0], dict.size(), joined.data() + joined.size() - kDictionaryContent,
+      kDictionaryContent, joined.data(), sizes.data(),
+      static_cast<unsigned>(sizes.size()), params);
+  dict.resize(ZDICT_isError(n) ? 0 : n);
 }
 
 struct GroupDecoder::State {
@@ -207,8 +289,25 @@ IOStatus GroupDecoder::DecodeZstd(bool start, const Slice& stored, char* dst,
                            kZstdMaxWindowLog);
   }
   ZSTD_DCtx* d = state_->zstd;
-  if (start) ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
-  ZSTD_inBuffer in{stored.data(), stored.size(), 0};
+  Slice rest = stored;
+  if (start) {
+    ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
+    uint32_t dict_len = 0;
+    if (!GetVarint32(&rest, &dict_len) || dict_len > rest.size()) {
+      return Bad(Codec::kZstdGroup, "has a dictionary length past its end");
+    }
+    // Copied: the payload's buffer is the caller's. An empty one unloads
+    // the last group's.
+    const size_t r = ZSTD_DCtx_loadDictionary_advanced(
+        d, dict_len > 0 ? rest.data() : nullptr, dict_len, ZSTD_dlm_byCopy,
+        ZSTD_dct_fullDict);
+    if (ZSTD_isError(r)) {
+      return Bad(Codec::kZstdGroup,
+                 std::string("has a bad dictionary: ") + ZSTD_getErrorName(r));
+    }
+    rest.remove_prefix(dict_len);
+  }
+  ZSTD_inBuffer in{rest.data(), rest.size(), 0};
   ZSTD_outBuffer out{dst, raw_len, 0};
   // A flushed payload holds whole blocks: all of it is consumed and yields
   // exactly raw_len bytes. More input once the output is full, or no

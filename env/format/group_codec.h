@@ -3,8 +3,10 @@
 // lz4 block that may match the group's earlier bytes) or one magicless
 // zstd frame (each segwal frame the blocks one flush emits; no checksum,
 // content size or dictionary id, since the frame header has the length
-// and a CRC). A group's first frame decodes alone; every later frame only
-// after the frames of the group before it, in order.
+// and a CRC). A zstd group of 64 KiB or more starts with a dictionary the
+// encoder fitted to what it compressed before: entropy tables, which the
+// group's small blocks reuse. A group's first frame decodes alone; every
+// later frame only after the frames of the group before it, in order.
 //
 // Neither class is thread-safe: each belongs to one writer of one logical
 // file (GroupEncoder) or one reader (GroupDecoder) at a time. Their codec
@@ -45,6 +47,7 @@ class GroupEncoder {
  private:
   bool CompressLz4(const rocksdb::Slice& chunk, bool start, std::string* out);
   void CompressZstd(const rocksdb::Slice& chunk, bool start, std::string* out);
+  void MakeDictionary();
 
   const Codec codec_;
   const int level_;
