@@ -18,8 +18,8 @@ GroupEncoder* ThreadEncoder(Codec codec, int level) {
   thread_local int levels[2] = {0, 0};
   const int i = codec == Codec::kLz4Group ? 0 : 1;
   if (encoders[i] == nullptr || levels[i] != level) {
-    encoders[i] = std::make_unique<GroupEncoder>(codec, level,
-                                                 kMaxDataFramePayload);
+    encoders[i] = std::make_unique<GroupEncoder>(
+        codec, level, kMaxDataFramePayload, /*dictionaries=*/false);
     levels[i] = level;
   }
   return encoders[i].get();

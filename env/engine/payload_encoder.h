@@ -49,12 +49,15 @@ struct GroupCursor {
   Codec codec = Codec::kNone;
 };
 
-// The compression state of one file being appended to. Used by one
-// appending thread at a time (RocksDB appends to a WAL from one thread at a
-// time); the writer updates `cursor` during that thread's Append.
+// The compression state of one file being appended to. An Append holds
+// `mu` while it encodes and writes (RocksDB appends to a WAL from one
+// thread at a time, so it is uncontended; it keeps two handles appending
+// to one file from interleaving a stream). The writer updates `cursor`
+// during that Append. Lock order: `mu` before the writer's lock.
 struct FileStream {
   FileStream(Codec codec, int level, uint32_t group_bytes)
       : encoder(codec, level, group_bytes) {}
+  std::mutex mu;
   GroupEncoder encoder;
   GroupCursor cursor;
 };

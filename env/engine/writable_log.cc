@@ -281,6 +281,8 @@ IOStatus WritableLog::Append(uint64_t id, const Slice& data) {
   if (!s.ok()) return s;
   const SegmentWriter::WriteStats stats = StartWrite(data.size());
   const std::shared_ptr<FileStream> stream = encoder_.StreamOf(id);
+  std::unique_lock<std::mutex> appending;
+  if (stream != nullptr) appending = std::unique_lock<std::mutex>(stream->mu);
   Slice rest = data;
   // Encoded before the writer's lock; a chunk that cannot continue its
   // group where it lands (a new segment) is encoded again, starting one.

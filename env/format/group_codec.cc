@@ -87,10 +87,12 @@ struct GroupEncoder::State {
   }
 };
 
-GroupEncoder::GroupEncoder(Codec codec, int level, uint32_t group_bytes)
+GroupEncoder::GroupEncoder(Codec codec, int level, uint32_t group_bytes,
+                           bool dictionaries)
     : codec_(codec),
       level_(level),
       group_bytes_(std::min(group_bytes, kMaxGroupRawBytes)),
+      dictionaries_(dictionaries && group_bytes_ >= kDictionaryGroup),
       state_(std::make_unique<State>()) {
   if (codec_ == Codec::kLz4Group) {
     state_->lz4 = LZ4_createStream();
@@ -103,7 +105,11 @@ GroupEncoder::GroupEncoder(Codec codec, int level, uint32_t group_bytes)
     ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
     ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
     ZSTD_CCtx_setParameter(c, ZSTD_c_dictIDFlag, 0);
-    ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, WindowLogFor(group_bytes_));
+    // A group's window; at least 128 KiB, for chunks that are a group of
+    // their own.
+    ZSTD_CCtx_setParameter(
+        c, ZSTD_c_windowLog,
+        WindowLogFor(std::max<uint32_t>(group_bytes_, 128 * 1024)));
   }
 }
 
@@ -181,7 +187,7 @@ void GroupEncoder::CompressZstd(const Slice& chunk, bool start,
   // memory exhaustion; the frame checksum and the decoder's length check
   // would catch such a payload.
   out->resize(o.pos);
-  if (group_bytes_ >= kDictionaryGroup) {
+  if (dictionaries_) {
     state_->samples.emplace_back(chunk.data(),
                                  std::min(chunk.size(), kSampleBytes));
     state_->sample_bytes += state_->samples.back().size();

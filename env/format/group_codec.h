@@ -27,8 +27,10 @@ class GroupEncoder {
  public:
   // `codec` is a group codec; `level` as the compression_level option (0:
   // the codec's fast default); a group holds at most `group_bytes` decoded
-  // bytes (at most kMaxGroupRawBytes).
-  GroupEncoder(Codec codec, int level, uint32_t group_bytes);
+  // bytes (at most kMaxGroupRawBytes). `dictionaries`: zstd groups of 64
+  // KiB or more start with entropy tables (not for one-frame groups).
+  GroupEncoder(Codec codec, int level, uint32_t group_bytes,
+               bool dictionaries = true);
   ~GroupEncoder();
   GroupEncoder(const GroupEncoder&) = delete;
   GroupEncoder& operator=(const GroupEncoder&) = delete;
@@ -52,6 +54,7 @@ class GroupEncoder {
   const Codec codec_;
   const int level_;
   const uint32_t group_bytes_;
+  const bool dictionaries_;
   bool started_ = false;
   uint64_t group_raw_ = 0;  // decoded bytes in the current group
   struct State;

@@ -128,6 +128,9 @@ bool FollowsGroup(const FrameHeader& h, uint64_t pos, uint64_t footprint,
     }
     tail.group_start = it->second.group_start;
     tail.group_raw = it->second.group_raw + h.raw_len;
+    // A frame has one successor in its group: the map holds about one
+    // frame per group.
+    tails->erase(it);
   }
   (*tails)[pos] = tail;
   return true;
