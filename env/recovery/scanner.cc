@@ -581,4 +581,9 @@ IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
   return ScanLog(storage, dir, &policy, result, info);
 }
 
+bool CheckFrameAt(const Slice& image, uint64_t pos, uint64_t limit,
+                  uint32_t seed, FrameHeader* h) {
+  return IsValidFrame(image, pos, limit, seed, h);
+}
+
 }  // namespace segwal
