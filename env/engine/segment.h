@@ -22,6 +22,10 @@ struct Segment {
   // a frame through the catalog sees an end at or past it.
   std::atomic<uint64_t> end{0};
   bool recycled = false;     // prepared from a reclaimed segment file
+  // Seen gone from the directory by a process following a log another
+  // process writes: that process reclaimed it, and may have recycled the
+  // file (overwritten under another identity) since.
+  std::atomic<bool> gone{false};
   bool zero_filled = false;  // created and zero-filled
   std::shared_ptr<StorageFile> file;
   // Every fdatasync of the file once it is shared (head or sealed): one at
