@@ -377,5 +377,35 @@ TEST_F(LogFollowTest, ConcurrentFollowerSeesPrefixesOnly) {
   reader->CloseHandle(handle);
 }
 
+// open(2) with O_TRUNC: opening an existing file for writing cuts it and
+// keeps it the same file; every handle on it stays valid.
+TEST_F(LogFollowTest, CreateOrTruncateKeepsTheFile) {
+  Open();
+  const uint64_t id = Create("a.log");
+  ASSERT_TRUE(log_->Append(id, "abc").ok());
+  uint64_t reader_handle = 0;
+  ASSERT_TRUE(log_->OpenHandle("a.log", &reader_handle).ok());
+  uint64_t again = 0;
+  ASSERT_TRUE(log_->CreateOrTruncate("a.log", &again).ok());
+  EXPECT_EQ(id, again);
+  EXPECT_EQ(0u, log_->Size(id));
+  ASSERT_TRUE(log_->Append(again, "xy").ok());
+  ASSERT_TRUE(log_->Append(id, "z").ok());  // the first writer goes on
+  std::string got;
+  ASSERT_TRUE(ReadById(log_.get(), reader_handle, 10, &got).ok());
+  EXPECT_EQ("xyz", got);
+  log_->CloseHandle(reader_handle);
+  uint64_t fresh = 0;
+  ASSERT_TRUE(log_->CreateOrTruncate("b.log", &fresh).ok());
+  EXPECT_NE(id, fresh);
+  ASSERT_TRUE(log_->SyncAll().ok());
+  Open();
+  EXPECT_EQ("xyz", ReadAll(log_.get(), "a.log"));
+  FileInfo info;
+  ASSERT_TRUE(log_->Lookup("a.log", &info));
+  EXPECT_EQ(id, info.id);
+  EXPECT_EQ(2u, log_->List().size());
+}
+
 }  // namespace
 }  // namespace segwal

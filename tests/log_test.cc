@@ -307,7 +307,8 @@ TEST_F(LogTest, OpenBesideAWriterReadsAndFollowsIt) {
       reader->WriteAt(b.id, 0, "x"),  reader->Truncate(b.id, 1),
       reader->Rename("b.log", "c.log"), reader->Link("b.log", "c.log"),
       reader->Delete("b.log"),        reader->Sync(b.id),
-      reader->SyncAll(),              reader->Housekeep()};
+      reader->SyncAll(),              reader->Housekeep(),
+      reader->CreateOrTruncate("b.log", &id)};
   for (const IOStatus& r : refused) {
     EXPECT_TRUE(r.IsIOError()) << r.ToString();
     EXPECT_NE(std::string::npos, r.ToString().find("reading only"))

@@ -67,6 +67,10 @@ class Log {
   // place of one of the same name (as a new file renamed over it would);
   // Rename replaces the target, as POSIX does.
   virtual IOStatus Create(const std::string& name, uint64_t* id) = 0;
+  // As open(2) with O_CREAT | O_TRUNC: an existing file `name` is cut to
+  // size 0 and stays the same file (its id, and every handle open on it,
+  // stay valid); else a new file is created.
+  virtual IOStatus CreateOrTruncate(const std::string& name, uint64_t* id) = 0;
   virtual IOStatus Rename(const std::string& from, const std::string& to) = 0;
   // With only_id != 0, deletes `name` only while it is still that logical
   // file; else does nothing and returns OK.

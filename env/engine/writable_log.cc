@@ -182,6 +182,34 @@ IOStatus WritableLog::Create(const std::string& name, uint64_t* id) {
   return s;
 }
 
+IOStatus WritableLog::CreateOrTruncate(const std::string& name,
+                                       uint64_t* id) {
+  IOStatus s = CheckName(name);
+  if (s.ok()) s = EnsureWritable();
+  if (!s.ok()) return s;
+  uint64_t file_id = 0;
+  // Decided under the writer's lock: no create, rename or delete of `name`
+  // comes between finding it and the frame.
+  s = writer_.Write(FrameFootprint(static_cast<uint32_t>(name.size())),
+                    [&](FrameHeader* frame, Slice* payload, bool* write) {
+                      if (catalog()->IdOf(name, &file_id).ok()) {
+                        frame->type =
+                            static_cast<uint8_t>(FrameType::kTruncate);
+                        frame->file_id = file_id;
+                        frame->offset = 0;
+                      } else {
+                        file_id = catalog()->AllocateFileId();
+                        frame->type = static_cast<uint8_t>(FrameType::kCreate);
+                        frame->file_id = file_id;
+                        *payload = name;
+                      }
+                      *write = true;
+                      return IOStatus::OK();
+                    });
+  if (s.ok()) *id = file_id;
+  return s;
+}
+
 IOStatus WritableLog::Rename(const std::string& from, const std::string& to) {
   IOStatus s = CheckName(to);
   if (s.ok()) s = EnsureWritable();

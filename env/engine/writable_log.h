@@ -49,6 +49,7 @@ class WritableLog : public Log {
   ~WritableLog() override;
 
   IOStatus Create(const std::string& name, uint64_t* id) override;
+  IOStatus CreateOrTruncate(const std::string& name, uint64_t* id) override;
   IOStatus Rename(const std::string& from, const std::string& to) override;
   IOStatus Delete(const std::string& name, uint64_t only_id) override;
   IOStatus Link(const std::string& from, const std::string& to) override;
