@@ -8,10 +8,17 @@
 // therefore retried on freshly resolved extents if the catalog's reclaim
 // epoch moved meanwhile; one with no reclaim in between is real damage.
 //
+// In a process following a log that another process writes, that process
+// reclaims and recycles segments: before judging, a failed read asks for
+// the catalog to be brought up to date (`refresh`), which moves the epoch
+// if anything changed. A file deleted by that process whose bytes it
+// reclaimed since reads as PathNotFound, saying so.
+//
 // Thread-safe; each ReadCache belongs to one reader at a time.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "env/engine/catalog.h"
@@ -32,8 +39,9 @@ struct ReadCache {
 
 class Reader {
  public:
-  // `dir` names the log in messages.
-  Reader(std::string dir, Catalog* catalog);
+  // `dir` names the log in messages; `refresh` (may be empty) runs after a
+  // failed read, before the epoch is compared.
+  Reader(std::string dir, Catalog* catalog, std::function<void()> refresh);
 
   // Reads up to n bytes of file `id` at offset; *read < n only at the end
   // of the file.
@@ -49,8 +57,14 @@ class Reader {
                             const std::string& file_name);
 
  private:
+  // The failure `s` of reading file `id`, a piece of which lay in
+  // `segment`, once retrying is over.
+  IOStatus Explain(const IOStatus& s, uint64_t id, const std::string& name,
+                   const Segment* segment) const;
+
   const std::string dir_;
   Catalog* const catalog_;
+  const std::function<void()> refresh_;
 };
 
 }  // namespace segwal

@@ -706,4 +706,9 @@ IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
   return ScanLog(storage, dir, &policy, result, info);
 }
 
+bool CheckFrameAt(uint32_t version, const Slice& image, uint64_t pos,
+                  uint64_t limit, uint32_t seed, FrameHeader* h) {
+  return IsValidFrame(version, image, pos, limit, seed, h);
+}
+
 }  // namespace segwal
