@@ -56,7 +56,7 @@ IOStatus Reader::ReadFramePayload(const Extent& extent, const Segment& segment,
   if (!cached) {
     const uint64_t len = std::max<uint64_t>(
         need, std::min<uint64_t>(kReadWindow, valid_end - start));
-    cache->window.resize(len);
+    cache->window.resize(len);  // frame_payload may point into it
     cache->has_frame = false;
     size_t got = 0;
     IOStatus s = segment.file->Read(start, len, &cache->window[0], &got);
@@ -76,11 +76,16 @@ IOStatus Reader::ReadFramePayload(const Extent& extent, const Segment& segment,
     s.SetDataLoss(true);
     return s;
   }
-  cache->decoded.resize(extent.raw_len);
-  IOStatus s = DecompressPayload(extent.codec,
-                                 Slice(payload, extent.stored_len),
-                                 &cache->decoded[0], extent.raw_len);
-  if (!s.ok()) return IOStatus::Corruption(where() + ": " + s.ToString());
+  if (extent.codec == Codec::kNone) {
+    cache->frame_payload = payload;  // no copy: the window holds it
+  } else {
+    cache->decoded.resize(extent.raw_len);
+    IOStatus s = DecompressPayload(extent.codec,
+                                   Slice(payload, extent.stored_len),
+                                   &cache->decoded[0], extent.raw_len);
+    if (!s.ok()) return IOStatus::Corruption(where() + ": " + s.ToString());
+    cache->frame_payload = cache->decoded.data();
+  }
   cache->frame_segment = segment.id;
   cache->frame_offset = extent.frame_offset;
   cache->has_frame = true;
@@ -110,7 +115,7 @@ IOStatus Reader::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
           break;
         }
         std::memcpy(scratch + done,
-                    cache->decoded.data() + piece.extent.skip +
+                    cache->frame_payload + piece.extent.skip +
                         piece.skip_into,
                     piece.len);
       }

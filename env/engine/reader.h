@@ -31,9 +31,12 @@ struct ReadCache {
   uint64_t segment_id = 0;
   uint64_t window_start = 0;
   std::string window;          // segment bytes [window_start, +size)
-  uint64_t frame_segment = 0;  // the frame whose payload is in `decoded`
+  uint64_t frame_segment = 0;  // the frame whose payload is loaded
   uint64_t frame_offset = 0;
   bool has_frame = false;
+  // Its decoded bytes (while has_frame): in `window` for a raw frame, in
+  // `decoded` for a compressed one.
+  const char* frame_payload = nullptr;
   std::string decoded;
 };
 
@@ -49,7 +52,7 @@ class Reader {
                 size_t* read, ReadCache* cache);
 
   // Loads the decoded payload of the frame behind `extent` into
-  // cache->decoded, verifying its checksum. `valid_end` is where the
+  // cache->frame_payload, verifying its checksum. `valid_end` is where the
   // segment's written bytes end, so the window never caches unwritten
   // bytes. (Relocation reads frames through it too.)
   IOStatus ReadFramePayload(const Extent& extent, const Segment& segment,
