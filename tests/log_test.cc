@@ -400,6 +400,41 @@ TEST_F(LogTest, RecoveredUnsyncedBytesBecomeDurableAtTheFirstChange) {
   }
 }
 
+// A crash can leave a new segment's header durable without the snapshot
+// written after it (on another page). Reopened, that head looks empty and
+// cleanly ended; writing on in it and then reclaiming the segments before
+// it would leave a log whose start (the file table) is missing.
+TEST_F(LogTest, AHeadThatLostItsSnapshotIsNotWrittenOn) {
+  Open();
+  Create("a.log");
+  Append("a.log", Pattern(300 * 1024, 1));  // spans several segments
+  ASSERT_TRUE(log_->Delete("a.log").ok());
+  ASSERT_TRUE(log_->SyncAll().ok());
+  log_.reset();
+  const std::vector<uint64_t> ids = SegmentIds();
+  ASSERT_GE(ids.size(), 2u);
+  const std::string head = SegmentPath(ids.back());
+  const size_t size = SegmentImage(ids.back()).size();
+  storage_.Corrupt(head, kSegmentHeaderBlock,
+                   std::string(size - kSegmentHeaderBlock, '\0'));
+
+  Open();
+  Create("b.log");
+  Append("b.log", "written after the reopen");
+  ASSERT_TRUE(log_->SyncAll().ok());
+  ASSERT_TRUE(log_->Delete("a.log").ok());  // recovered as a prefix
+  ASSERT_TRUE(log_->Housekeep().ok());
+  EXPECT_GT(log_->GetStats().segments_reclaimed, 0u);
+  for (RecoveryMode mode : {RecoveryMode::kAbsoluteConsistency,
+                            RecoveryMode::kPointInTimeRecovery}) {
+    LogOptions options = SmallSegments();
+    options.recovery_mode = mode;
+    IOStatus s = Reopen(options);
+    ASSERT_TRUE(s.ok()) << RecoveryModeName(mode) << ": " << s.ToString();
+    EXPECT_EQ("written after the reopen", ReadAll(log_.get(), "b.log"));
+  }
+}
+
 // The housekeeper prepares the next segment only once the head is half
 // full: zero-filling one right after Open would compete with the first
 // fdatasyncs of every writer.

@@ -481,6 +481,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
     if (valid) {
       if (h.type == static_cast<uint8_t>(FrameType::kSnapshot)) {
         need_snapshot_ = false;
+        if (pos == kSegmentHeaderBlock) seg->opens_with_snapshot = true;
       }
       ++info_->frames;
       info_->valid_bytes += FrameFootprint(version, h);

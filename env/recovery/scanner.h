@@ -33,6 +33,9 @@ struct ScannedSegment {
   // that checks out and no torn frame of ours (only zeros or bytes of
   // another life), so writing may go on at `end`.
   bool clean_tail = false;
+  // Its first frame is a file-table snapshot, as a writer puts at the start
+  // of every segment: the segments before it may then go.
+  bool opens_with_snapshot = false;
 };
 
 // A change recovery made to a logical file, which the engine persists.
