@@ -274,6 +274,22 @@ IOStatus LogFollower::RescanLocked(int attempts, ScanResult* scan,
   return IOStatus::OK();
 }
 
+IOStatus LogFollower::ReadSegmentHeader(uint64_t id,
+                                        std::unique_ptr<StorageFile>* file,
+                                        SegmentHeader* header, bool* valid) {
+  *valid = false;
+  IOStatus s = storage_->OpenFile(PathOf(SegmentFileName(id)), false, file);
+  if (!s.ok()) return s;
+  char block[kSegmentHeaderSize];
+  size_t got = 0;
+  s = (*file)->Read(0, sizeof(block), block, &got);
+  if (!s.ok()) return s;
+  uint32_t version = 0;
+  *valid = DecodeSegmentHeader(block, got, header, &version) ==
+           HeaderCheck::kValid;
+  return IOStatus::OK();
+}
+
 IOStatus LogFollower::ChangedSinceOpenLocked(bool* changed) {
   *changed = true;
   std::set<uint64_t> segments, free;
@@ -285,36 +301,24 @@ IOStatus LogFollower::ChangedSinceOpenLocked(bool* changed) {
   // A segment that was not active (prepared, or one the scan gave up on)
   // and now names itself was started by another writer: recovery would
   // set it aside.
-  char block[kSegmentHeaderSize];
   for (uint64_t id : opened_.inactive) {
     std::unique_ptr<StorageFile> file;
-    s = storage_->OpenFile(PathOf(SegmentFileName(id)), false, &file);
-    if (!s.ok()) return s;
-    size_t got = 0;
-    s = file->Read(0, sizeof(block), block, &got);
-    if (!s.ok()) return s;
     SegmentHeader header;
-    uint32_t version = 0;
-    if (DecodeSegmentHeader(block, got, &header, &version) ==
-            HeaderCheck::kValid &&
-        header.segment_id == id) {
-      return IOStatus::OK();
-    }
+    bool valid = false;
+    s = ReadSegmentHeader(id, &file, &header, &valid);
+    if (!s.ok()) return s;
+    if (valid && header.segment_id == id) return IOStatus::OK();
   }
   if (opened_.head != nullptr) {
     const Segment& head = *opened_.head;
     // The same file under that name (a log made anew reuses names)...
     std::unique_ptr<StorageFile> file;
-    s = storage_->OpenFile(PathOf(SegmentFileName(head.id)), false, &file);
-    if (!s.ok()) return s;
-    size_t got = 0;
-    s = file->Read(0, sizeof(block), block, &got);
-    if (!s.ok()) return s;
     SegmentHeader header;
-    uint32_t version = 0;
-    if (DecodeSegmentHeader(block, got, &header, &version) !=
-            HeaderCheck::kValid ||
-        header.segment_id != head.id || header.log_uid != opened_.log_uid) {
+    bool valid = false;
+    s = ReadSegmentHeader(head.id, &file, &header, &valid);
+    if (!s.ok()) return s;
+    if (!valid || header.segment_id != head.id ||
+        header.log_uid != opened_.log_uid) {
       return IOStatus::OK();
     }
     // ... and no frame past where the scan ended it.

@@ -108,6 +108,10 @@ class LogFollower {
   IOStatus ChangedSinceOpenLocked(bool* changed);
   void FollowFromLocked(const ScanResult& scan,
                         const std::vector<std::shared_ptr<Segment>>& segments);
+  // Opens segment file `id` into *file and decodes its header (*valid:
+  // whether it checks out).
+  IOStatus ReadSegmentHeader(uint64_t id, std::unique_ptr<StorageFile>* file,
+                             SegmentHeader* header, bool* valid);
   IOStatus ListSegmentFiles(std::set<uint64_t>* segments,
                             std::set<uint64_t>* free);
   std::string PathOf(const std::string& name) const {
