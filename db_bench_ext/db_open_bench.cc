@@ -43,6 +43,9 @@ DEFINE_int32(rounds, 3, "timed opens per side and cache state");
 DEFINE_string(cache, "cold,warm", "cache states, comma-separated: cold, warm");
 DEFINE_string(segwal_uri, "segwal", "FileSystem URI of the segwal side");
 DEFINE_string(sides, "stock,segwal", "sides, comma-separated: stock, segwal");
+DEFINE_bool(prepare, true,
+            "write the DBs first; false: time opens of the DBs a previous run "
+            "with the same --dir, --wal_bytes and --value_size left");
 
 namespace {
 
@@ -180,7 +183,9 @@ int main(int argc, char** argv) {
         name == "segwal" ? FLAGS_segwal_uri : ""));
     sides.push_back(std::move(side));
   }
-  for (Side& side : sides) Prepare(side);
+  if (FLAGS_prepare) {
+    for (Side& side : sides) Prepare(side);
+  }
 
   const std::vector<std::string> caches = segwal_bench::SplitComma(FLAGS_cache);
   for (int round = 0; round < FLAGS_rounds; ++round) {

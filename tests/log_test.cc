@@ -274,11 +274,12 @@ TEST_F(LogTest, ReadRacingWithRelocationAndRecyclingReturnsTheBytes) {
   EXPECT_TRUE(got == data);
 }
 
-// While one Log (process) holds the directory's lock, another Open gets a
-// read-only view: the files as written so far, across segments, readable;
-// every change refused with an error naming the lock; nothing written to
-// the directory, not even at close.
-TEST_F(LogTest, OpenWhileAnotherHoldsTheLockIsAReadOnlyView) {
+// While one Log (process) holds the directory's lock, another Open reads:
+// the files as written so far, across segments; every change refused with
+// an error naming the lock; what the writer appends since, seen at the next
+// look; nothing written to the directory, not even at close. Once the
+// writer has gone, the reader's first change makes it the writer.
+TEST_F(LogTest, OpenBesideAWriterReadsAndFollowsIt) {
   Open();
   Create("a.log");
   const std::string a = Pattern(150000, 1);  // spans several 64 KiB segments
@@ -306,7 +307,8 @@ TEST_F(LogTest, OpenWhileAnotherHoldsTheLockIsAReadOnlyView) {
       reader->WriteAt(b.id, 0, "x"),  reader->Truncate(b.id, 1),
       reader->Rename("b.log", "c.log"), reader->Link("b.log", "c.log"),
       reader->Delete("b.log"),        reader->Sync(b.id),
-      reader->SyncAll(),              reader->Housekeep()};
+      reader->SyncAll(),              reader->Housekeep(),
+      reader->CreateOrTruncate("b.log", &id)};
   for (const IOStatus& r : refused) {
     EXPECT_TRUE(r.IsIOError()) << r.ToString();
     EXPECT_NE(std::string::npos, r.ToString().find("reading only"))
@@ -316,25 +318,30 @@ TEST_F(LogTest, OpenWhileAnotherHoldsTheLockIsAReadOnlyView) {
   }
   EXPECT_EQ("bee", ReadAll(reader.get(), "b.log"));
 
-  // A snapshot: the writer goes on, the view does not change.
+  // The writer goes on; the reader follows.
   Append("b.log", "s");
-  EXPECT_EQ("bee", ReadAll(reader.get(), "b.log"));
+  EXPECT_EQ("bees", ReadAll(reader.get(), "b.log"));
   EXPECT_EQ("bees", ReadAll(log_.get(), "b.log"));
-  reader.reset();
+  EXPECT_EQ(0u, reader->GetStats().follow_rescans);
+  const std::string head = SegmentFileName(SegmentIds().back());
   DirImage after = SaveDir();
   // Only the writer's append changed the directory: its head segment.
-  const std::string head = SegmentFileName(SegmentIds().back());
   ASSERT_EQ(before.size(), after.size());
   for (const auto& file : before) {
     if (file.first == head) continue;
     EXPECT_TRUE(file.second == after[file.first]) << file.first;
   }
 
-  // Once the writer has closed, an Open writes again.
+  // Once the writer has closed, the reader's first change takes the lock.
   log_.reset();
+  ASSERT_TRUE(reader->Create("c.log", &id).ok());
+  ASSERT_TRUE(reader->Append(id, "sea").ok());
+  ASSERT_TRUE(reader->SyncAll().ok());
+  reader.reset();
   Open();
-  Create("c.log");
   EXPECT_EQ("bees", ReadAll(log_.get(), "b.log"));
+  EXPECT_EQ("sea", ReadAll(log_.get(), "c.log"));
+  EXPECT_EQ(a, ReadAll(log_.get(), "a.log"));
 }
 
 // Open only reads: a log used for reading (ldb, a read-only DB) leaves its
@@ -390,6 +397,41 @@ TEST_F(LogTest, RecoveredUnsyncedBytesBecomeDurableAtTheFirstChange) {
     Open();
     EXPECT_EQ(change ? synced + unsynced : synced,
               ReadAll(log_.get(), "a.log"));
+  }
+}
+
+// A crash can leave a new segment's header durable without the snapshot
+// written after it (on another page). Reopened, that head looks empty and
+// cleanly ended; writing on in it and then reclaiming the segments before
+// it would leave a log whose start (the file table) is missing.
+TEST_F(LogTest, AHeadThatLostItsSnapshotIsNotWrittenOn) {
+  Open();
+  Create("a.log");
+  Append("a.log", Pattern(300 * 1024, 1));  // spans several segments
+  ASSERT_TRUE(log_->Delete("a.log").ok());
+  ASSERT_TRUE(log_->SyncAll().ok());
+  log_.reset();
+  const std::vector<uint64_t> ids = SegmentIds();
+  ASSERT_GE(ids.size(), 2u);
+  const std::string head = SegmentPath(ids.back());
+  const size_t size = SegmentImage(ids.back()).size();
+  storage_.Corrupt(head, kSegmentHeaderBlock,
+                   std::string(size - kSegmentHeaderBlock, '\0'));
+
+  Open();
+  Create("b.log");
+  Append("b.log", "written after the reopen");
+  ASSERT_TRUE(log_->SyncAll().ok());
+  ASSERT_TRUE(log_->Delete("a.log").ok());  // recovered as a prefix
+  ASSERT_TRUE(log_->Housekeep().ok());
+  EXPECT_GT(log_->GetStats().segments_reclaimed, 0u);
+  for (RecoveryMode mode : {RecoveryMode::kAbsoluteConsistency,
+                            RecoveryMode::kPointInTimeRecovery}) {
+    LogOptions options = SmallSegments();
+    options.recovery_mode = mode;
+    IOStatus s = Reopen(options);
+    ASSERT_TRUE(s.ok()) << RecoveryModeName(mode) << ": " << s.ToString();
+    EXPECT_EQ("written after the reopen", ReadAll(log_.get(), "b.log"));
   }
 }
 

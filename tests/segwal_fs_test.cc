@@ -194,6 +194,41 @@ TEST_F(SegWalFsTest, NewWritableFileReplacesLogicalAndPlainFiles) {
   EXPECT_EQ("logical", ReadAll(plain));
 }
 
+// As open(2) with O_TRUNC on a POSIX file system: opening a WAL that
+// exists for writing (a tool rewriting a live WAL) cuts that same file to
+// size 0; the handles already open on it, writers and readers, stay valid
+// and go on with the same file.
+TEST_F(SegWalFsTest, NewWritableFileOnAnOpenWalTruncatesTheSameFile) {
+  const std::string wal = tmp_ / "000006.log";
+  std::unique_ptr<FSWritableFile> first;
+  ASSERT_TRUE(fs_->NewWritableFile(wal, FileOptions(), &first, nullptr).ok());
+  ASSERT_TRUE(first->Append("old bytes", io_, nullptr).ok());
+  std::unique_ptr<FSSequentialFile> reader;
+  ASSERT_TRUE(
+      fs_->NewSequentialFile(wal, FileOptions(), &reader, nullptr).ok());
+
+  std::unique_ptr<FSWritableFile> second;
+  ASSERT_TRUE(fs_->NewWritableFile(wal, FileOptions(), &second, nullptr).ok());
+  EXPECT_EQ(0u, Size(wal));
+  EXPECT_EQ(0u, first->GetFileSize(io_, nullptr));
+  ASSERT_TRUE(second->Append("new", io_, nullptr).ok());
+  IOStatus s = first->Append("+more", io_, nullptr);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(first->Sync(io_, nullptr).ok());
+  ASSERT_TRUE(second->Sync(io_, nullptr).ok());
+  EXPECT_EQ("new+more", ReadAll(wal));
+  std::string scratch(64, '\0');
+  Slice got;
+  ASSERT_TRUE(reader->Read(64, io_, &got, &scratch[0], nullptr).ok());
+  EXPECT_EQ("new+more", got.ToString()) << "the reader opened before";
+  ASSERT_TRUE(first->Close(io_, nullptr).ok());
+  ASSERT_TRUE(second->Close(io_, nullptr).ok());
+  reader.reset();
+  EXPECT_EQ(1u, Children(tmp_.path()).size());
+  Reset(test::SmallSegments());
+  EXPECT_EQ("new+more", ReadAll(wal));
+}
+
 TEST_F(SegWalFsTest, NewWritableFileNeedsTheDirectory) {
   std::unique_ptr<FSWritableFile> f;
   IOStatus s = fs_->NewWritableFile(tmp_ / "missing/000001.log", FileOptions(),

@@ -242,7 +242,7 @@ class HeldLogTest : public ToolSafetyTest {
       options.recovery_mode = RecoveryMode::kSkipAnyCorruptedRecords;
       std::unique_ptr<Log> log;
       if (!Log::Open(PosixStorage(), log_dir, options, &log, nullptr).ok() ||
-          log->read_only()) {
+          !log->EnsureWritable().ok()) {
         _exit(3);
       }
       char c = 'x';

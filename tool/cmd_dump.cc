@@ -299,7 +299,7 @@ int Run(const std::vector<std::string>& args) {
   LogOptions options;
   options.recovery_mode = mode;
   std::unique_ptr<Log> log;
-  s = Log::OpenView(PosixStorage(), dir, options, &log, nullptr);
+  s = Log::Open(PosixStorage(), dir, options, &log, nullptr);  // reads only
   if (!s.ok()) {
     return Fail("dump", s.IsCorruption() ? kExitDamage : kExitError,
                 s.ToString());

@@ -189,25 +189,38 @@ int Run(const std::vector<std::string>&) {
     return Fail("import", s.IsCorruption() ? kExitDamage : kExitError,
                 s.ToString());
   }
-  if (log->read_only()) {
-    return Fail("import", kExitError,
-                "the log " + dirs.log_dir + " is held by another process");
-  }
-  // Every check before the first change.
-  for (PlainWal& w : wals) {
-    uint64_t id = 0;
-    if (!log->OpenHandle(w.name, &id).ok()) continue;
-    bool same = false;
-    s = CopyOrCompare(log.get(), w, id, /*compare=*/true, &same);
-    log->CloseHandle(id);
-    if (!s.ok()) return Fail("import", kExitError, s.ToString());
-    if (!same) {
-      return Fail("import", kExitError,
-                  "both a plain file and a logical WAL named " + w.path +
-                      " exist, with different bytes; nothing was changed");
+  // Which plain WALs the log already holds, with the same bytes; a
+  // conflict refuses before the first change.
+  const auto check = [&]() -> int {
+    for (PlainWal& w : wals) {
+      w.in_log = false;
+      uint64_t id = 0;
+      if (!log->OpenHandle(w.name, &id).ok()) continue;
+      bool same = false;
+      s = CopyOrCompare(log.get(), w, id, /*compare=*/true, &same);
+      log->CloseHandle(id);
+      if (!s.ok()) return Fail("import", kExitError, s.ToString());
+      if (!same) {
+        return Fail("import", kExitError,
+                    "both a plain file and a logical WAL named " + w.path +
+                        " exist, with different bytes; nothing was changed");
+      }
+      w.in_log = true;
     }
-    w.in_log = true;
+    return kExitHealthy;
+  };
+  int verdict = check();
+  if (verdict != kExitHealthy) return verdict;
+  // Become the writer, then check again: another process may have written
+  // the log since it was opened (the lock keeps it out from now on).
+  s = log->EnsureWritable();
+  if (!s.ok()) {
+    return Fail("import", kExitError,
+                "the log " + dirs.log_dir + " is held by another process: " +
+                    s.ToString());
   }
+  verdict = check();
+  if (verdict != kExitHealthy) return verdict;
   for (const FileInfo& f : log->List()) {
     const std::string& n = f.name;
     const size_t k = sizeof(kImportSuffix) - 1;

@@ -126,7 +126,7 @@ int Run(const std::vector<std::string>& args) {
   }
   std::unique_ptr<Log> log;
   s = Log::Open(PosixStorage(), dir, options, &log, nullptr);
-  if (s.ok() && log->read_only()) {
+  if (s.ok() && !log->EnsureWritable().ok()) {
     s = IOStatus::IOError("the log " + dir + " is " +
                           FindLockHolder(dir + "/LOCK").Describe());
   }

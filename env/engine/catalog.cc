@@ -85,6 +85,7 @@ IOStatus Catalog::OpenHandle(const std::string& name, uint64_t* id) {
 void Catalog::CloseHandle(uint64_t id) {
   std::lock_guard<AdaptiveMutex> guard(mu_);
   table_.ReleaseHandle(id);
+  if (!gone_.empty()) DropUnusedGoneLocked();
 }
 
 uint64_t Catalog::Size(uint64_t id) {
@@ -130,15 +131,18 @@ IOStatus Catalog::ResolveRead(uint64_t id, uint64_t offset, size_t n,
     piece.len = static_cast<size_t>(std::min<uint64_t>(
         it->first + it->second.length - pos, offset + n - pos));
     if (!piece.extent.hole) {
-      auto seg = segments_.find(piece.extent.segment_id);
-      if (seg == segments_.end()) {
+      const uint64_t segment_id = piece.extent.segment_id;
+      auto seg = segments_.find(segment_id);
+      if (seg != segments_.end()) {
+        piece.segment = seg->second;
+      } else if ((seg = gone_.find(segment_id)) != gone_.end()) {
+        piece.segment = seg->second;
+      } else {
         return IOStatus::Corruption(
             "segwal log " + dir_ + ": file " + *file_name +
-            " refers to reclaimed segment " +
-            std::to_string(piece.extent.segment_id));
+            " refers to reclaimed segment " + std::to_string(segment_id));
       }
-      piece.segment = seg->second;
-      piece.valid_end = seg->second->end.load(std::memory_order_acquire);
+      piece.valid_end = piece.segment->end.load(std::memory_order_acquire);
     }
     pos += piece.len;
     pieces->push_back(std::move(piece));
@@ -181,6 +185,63 @@ std::shared_ptr<Segment> Catalog::TakeOldest(uint64_t id, uint64_t head_id) {
 
 void Catalog::PutBack(std::shared_ptr<Segment> segment) {
   AddSegment(std::move(segment));
+}
+
+std::shared_ptr<Segment> Catalog::Newest() {
+  std::lock_guard<AdaptiveMutex> guard(mu_);
+  return segments_.empty() ? nullptr : segments_.rbegin()->second;
+}
+
+void Catalog::NoteFilesChanged() {
+  std::lock_guard<AdaptiveMutex> guard(mu_);
+  ++reclaim_epoch_;
+}
+
+bool Catalog::Replace(FileTable table,
+                      const std::vector<std::shared_ptr<Segment>>& segments,
+                      bool same_log) {
+  std::lock_guard<AdaptiveMutex> guard(mu_);
+  if (!table.CarryHandlesFrom(&table_, same_log)) return false;
+  std::map<uint64_t, std::shared_ptr<Segment>> present;
+  for (const std::shared_ptr<Segment>& segment : segments) {
+    present[segment->id] = segment;
+  }
+  std::map<uint64_t, std::shared_ptr<Segment>> gone;
+  for (auto* old : {&segments_, &gone_}) {
+    for (auto& [id, segment] : *old) {
+      if (present.count(id) == 0 && table.LiveBytes(id) > 0) {
+        segment->gone.store(true, std::memory_order_release);
+        gone[id] = std::move(segment);
+      }
+    }
+  }
+  table_ = std::move(table);
+  segments_ = std::move(present);
+  gone_ = std::move(gone);
+  ++reclaim_epoch_;
+  return true;
+}
+
+void Catalog::ForgetSegmentsNotIn(const std::set<uint64_t>& present) {
+  std::lock_guard<AdaptiveMutex> guard(mu_);
+  for (auto it = segments_.begin(); it != segments_.end();) {
+    if (present.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    if (table_.LiveBytes(it->first) > 0) {
+      it->second->gone.store(true, std::memory_order_release);
+      gone_[it->first] = std::move(it->second);
+    }
+    it = segments_.erase(it);
+  }
+  if (!gone_.empty()) DropUnusedGoneLocked();
+}
+
+void Catalog::DropUnusedGoneLocked() {
+  for (auto it = gone_.begin(); it != gone_.end();) {
+    it = table_.LiveBytes(it->first) > 0 ? std::next(it) : gone_.erase(it);
+  }
 }
 
 bool Catalog::PlanRelocation(uint64_t head_id, uint64_t capacity,

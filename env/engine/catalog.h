@@ -7,15 +7,23 @@
 // segment out bumps the reclaim epoch, so a reader whose frame failed to
 // verify can tell a segment recycled under it (retry) from damage.
 //
-// Thread-safe. Lock order: SegmentWriter's lock, then this one (the
-// writer applies frames while holding its own); nothing else is taken
-// while this one is held.
+// In a process that follows a log another process writes
+// (env/engine/log_follower.h), the frames that process wrote are applied
+// here the same way, or the whole catalog is replaced by a rescan's; either
+// bumps the epoch too. Segments that process reclaimed while a file open
+// here still has bytes in them are kept apart ("gone"): reads may still
+// find those bytes, and the reclaimer never sees them.
+//
+// Thread-safe. Lock order: SegmentWriter's lock (or LogFollower's), then
+// this one (the writer, or the follower, applies frames while holding its
+// own); nothing else is taken while this one is held.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,6 +105,24 @@ class Catalog {
   std::shared_ptr<Segment> TakeOldest(uint64_t id, uint64_t head_id);
   // Puts back a segment TakeOldest took (its reclaim failed).
   void PutBack(std::shared_ptr<Segment> segment);
+  // The newest segment (the head), or null.
+  std::shared_ptr<Segment> Newest();
+
+  // ---- Following a log another process writes.
+  // The files may have changed under readers (frames applied): bumps the
+  // reclaim epoch, so that a read that failed meanwhile is retried.
+  void NoteFilesChanged();
+  // Replaces the files and segments with a rescan's, keeping every open
+  // handle valid (FileTable::CarryHandlesFrom); a segment no longer
+  // present that still holds bytes of an open file is kept, gone. False
+  // (nothing changed) if `same_log` is false and files are open.
+  bool Replace(FileTable table,
+               const std::vector<std::shared_ptr<Segment>>& segments,
+               bool same_log);
+  // Segments not in `present` (the directory's segment ids) were reclaimed
+  // by the writing process: dropped, or kept gone while open files still
+  // have bytes in them.
+  void ForgetSegmentsNotIn(const std::set<uint64_t>& present);
   // When live files pin more segments than 2 * ceil(live / capacity) + 2,
   // the live runs of the oldest one (not `head_id`); false if none is due.
   bool PlanRelocation(uint64_t head_id, uint64_t capacity,
@@ -114,10 +140,15 @@ class Catalog {
   Usage GetUsage();
 
  private:
+  // Drops gone segments no file has bytes in any more.
+  void DropUnusedGoneLocked();
+
   const std::string dir_;
   AdaptiveMutex mu_;
   FileTable table_;
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;  // ascending id
+  // Reclaimed by the writing process, still holding bytes of open files.
+  std::map<uint64_t, std::shared_ptr<Segment>> gone_;
   uint64_t reclaim_epoch_ = 0;
 };
 

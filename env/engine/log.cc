@@ -1,16 +1,32 @@
 #include "env/engine/log.h"
 
-#include "env/engine/read_only_view.h"
 #include "env/engine/writable_log.h"
 #include "env/format/file_names.h"
 
 namespace segwal {
+namespace {
 
-Log::Log(std::string dir, const LogOptions& options, FileTable table)
+// Open takes no lock: a writer in another process may reclaim or recycle a
+// segment while the scan reads it, which the scan sees as damage or a
+// vanished file.
+constexpr int kOpenScanAttempts = 3;
+
+}  // namespace
+
+Log::Log(Storage* storage, std::string dir, const LogOptions& options,
+         ScanResult* scan)
     : dir_(std::move(dir)),
       options_(options),
-      catalog_(dir_, std::move(table)),
-      reader_(dir_, &catalog_) {}
+      catalog_(dir_, std::move(scan->table)),
+      follower_(storage, dir_, options.recovery_mode, &catalog_),
+      reader_(dir_, &catalog_, [this] { Follow(); }) {
+  std::vector<std::shared_ptr<Segment>> segments;
+  for (const ScannedSegment& scanned : scan->segments) {
+    segments.push_back(SegmentFromScan(scanned));
+    catalog_.AddSegment(segments.back());
+  }
+  follower_.Init(*scan, segments);
+}
 
 Log::~Log() = default;
 
@@ -23,17 +39,16 @@ IOStatus Log::Open(Storage* storage, const std::string& dir,
   if (info == nullptr) info = &unused;
   IOStatus s = storage->CreateDirIfMissing(dir);
   if (!s.ok()) return s;
-  std::unique_ptr<StorageLock> lock;
-  s = storage->Lock(dir + "/" + kLockFileName, &lock);
-  if (s.IsBusy()) return OpenView(storage, dir, options, log, info);
+  std::unique_ptr<ScanResult> scan;
+  for (int attempt = 0; attempt < kOpenScanAttempts; ++attempt) {
+    scan = std::make_unique<ScanResult>();
+    *info = RecoveryInfo();
+    s = ScanLog(storage, dir, options.recovery_mode, scan.get(), info);
+    if (s.ok() || s.IsNotSupported()) break;
+  }
   if (!s.ok()) return s;
-  return WritableLog::Open(storage, dir, options, std::move(lock), log, info);
-}
-
-IOStatus Log::OpenView(Storage* storage, const std::string& dir,
-                       const LogOptions& options, std::unique_ptr<Log>* log,
-                       RecoveryInfo* info) {
-  return ReadOnlyView::Open(storage, dir, options, log, info);
+  log->reset(new WritableLog(storage, dir, options, std::move(scan), *info));
+  return IOStatus::OK();
 }
 
 IOStatus Log::Destroy(Storage* storage, const std::string& dir) {
@@ -49,13 +64,22 @@ IOStatus Log::Destroy(Storage* storage, const std::string& dir) {
   return storage->RemoveDir(dir);
 }
 
+void Log::Follow() {
+  if (follower_.following()) follower_.Refresh().PermitUncheckedError();
+}
+
 bool Log::Lookup(const std::string& name, FileInfo* info) {
+  Follow();
   return catalog_.Lookup(name, info);
 }
 
-std::vector<FileInfo> Log::List() { return catalog_.List(); }
+std::vector<FileInfo> Log::List() {
+  Follow();
+  return catalog_.List();
+}
 
 IOStatus Log::OpenHandle(const std::string& name, uint64_t* id) {
+  Follow();
   return catalog_.OpenHandle(name, id);
 }
 
@@ -68,9 +92,6 @@ IOStatus Log::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
 
 uint64_t Log::Size(uint64_t id) { return catalog_.Size(id); }
 
-IOStatus Log::ReopenView(uint64_t id, std::unique_ptr<Log>*) {
-  return IOStatus::NotFound("segwal log " + dir_ + ": logical file id " +
-                            std::to_string(id) + " has no fresh view");
-}
+IOStatus Log::Refresh() { return follower_.Refresh(); }
 
 }  // namespace segwal

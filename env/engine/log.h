@@ -1,12 +1,17 @@
 // A segmented log: logical files stored as frames in fixed-size segments of
 // one directory. This is the interface the RocksDB adapter (env/fs/) and
-// the tests use; two types implement it:
-//  - WritableLog (env/engine/writable_log.h), the log of the process that
-//    holds the directory's lock: a facade over the engine's units (catalog,
-//    segment writer and preparer, durability and group commit, reader,
-//    space reclaimer, housekeeper); docs/architecture.md draws them;
-//  - ReadOnlyView (env/engine/read_only_view.h), the log as another process
-//    that holds the lock had written it when it was scanned.
+// the tests use; WritableLog (env/engine/writable_log.h) implements it, a
+// facade over the engine's units (catalog, segment writer and preparer,
+// durability and group commit, reader, space reclaimer, housekeeper, and
+// the follower); docs/architecture.md draws them.
+//
+// One process at a time writes a log: the one holding the lock file of its
+// directory. Opening takes no lock: a log opens for reading, and the
+// process takes the lock at the log's first change. Until then another
+// process may be writing the log; this one reads it and follows what that
+// process writes (LogFollower, env/engine/log_follower.h), and a change
+// fails with an error naming the lock while that process holds it.
+// docs/read-only-views.md has the details.
 //
 // Durability contract (docs/group-commit.md has the details):
 //  - Append hands the bytes to the OS before it returns: a killed process
@@ -27,9 +32,11 @@
 #include <vector>
 
 #include "env/engine/catalog.h"
+#include "env/engine/log_follower.h"
 #include "env/engine/log_options.h"
 #include "env/engine/reader.h"
 #include "env/recovery/damage.h"
+#include "env/recovery/scanner.h"
 #include "env/stats/log_stats.h"
 #include "env/storage/storage.h"
 
@@ -37,39 +44,41 @@ namespace segwal {
 
 class Log {
  public:
-  // Opens the log in `dir` (created if missing) and scans what is there:
-  // the files as recovery finds them are readable at once, and nothing in
-  // the directory changes until the first change (a namespace change, a
-  // write, a sync, housekeeping), which first carries out what recovery
+  // Opens the log in `dir` (created if missing) and scans what is there,
+  // taking no lock: the files as recovery finds them are readable at once,
+  // and nothing in the directory changes until the first change (a
+  // namespace change, a write, a sync, housekeeping). That change takes the
+  // lock (or fails, naming it, while another process holds it), rescans if
+  // another process wrote the log meanwhile, and carries out what recovery
   // decided (env/engine/recovery_apply.h); then the LOG file and the
   // background threads start. Readers (ldb, a read-only DB) thus leave no
-  // trace. If that step fails, the change that asked for it and every
-  // later one return its error.
-  //
-  // If another process holds the log's lock, opens a ReadOnlyView instead.
+  // trace and never keep a writer out. If applying recovery fails, the
+  // change that asked for it and every later one return its error.
   // Options are checked first (ValidateLogOptions).
   static IOStatus Open(Storage* storage, const std::string& dir,
                        const LogOptions& options, std::unique_ptr<Log>* log,
                        RecoveryInfo* info);
-  // The read-only view Open falls back to, whoever holds the lock (never
-  // taken); `info` may be null.
-  static IOStatus OpenView(Storage* storage, const std::string& dir,
-                           const LogOptions& options, std::unique_ptr<Log>* log,
-                           RecoveryInfo* info);
   // Removes an empty log (no logical files) and its directory.
   static IOStatus Destroy(Storage* storage, const std::string& dir);
 
   virtual ~Log();
 
-  // Namespace. Names are opaque to the log. Create replaces a file of the
-  // same name, Rename replaces the target, as POSIX does.
+  // Namespace. Names are opaque to the log. Create makes a new file in
+  // place of one of the same name (as a new file renamed over it would);
+  // Rename replaces the target, as POSIX does.
   virtual IOStatus Create(const std::string& name, uint64_t* id) = 0;
+  // As open(2) with O_CREAT | O_TRUNC: an existing file `name` is cut to
+  // size 0 and stays the same file (its id, and every handle open on it,
+  // stay valid); else a new file is created.
+  virtual IOStatus CreateOrTruncate(const std::string& name, uint64_t* id) = 0;
   virtual IOStatus Rename(const std::string& from, const std::string& to) = 0;
   // With only_id != 0, deletes `name` only while it is still that logical
   // file; else does nothing and returns OK.
   virtual IOStatus Delete(const std::string& name, uint64_t only_id = 0) = 0;
   // `to` becomes a new file holding `from`'s bytes as they are now.
   virtual IOStatus Link(const std::string& from, const std::string& to) = 0;
+  // While following (see Refresh), these three look at the directory
+  // first.
   bool Lookup(const std::string& name, FileInfo* info);
   std::vector<FileInfo> List();
 
@@ -100,29 +109,42 @@ class Log {
   // background_housekeeping is off).
   virtual IOStatus Housekeep() = 0;
 
-  // For file `id` open in a read-only view: a fresh view of the directory
-  // with a handle on the same file open in it (the writer may have
-  // appended since); NotFound if the file was deleted or replaced, and for
-  // a log that is not a view.
-  virtual IOStatus ReopenView(uint64_t id, std::unique_ptr<Log>* fresh);
+  // Makes this process the log's writer now, as its first change would:
+  // takes the lock, rescanning if another process wrote the log since the
+  // scan. Fails, naming the LOCK file, while another process holds it.
+  virtual IOStatus EnsureWritable() = 0;
+
+  // Following: until its first change this process does not write the
+  // log, and another process may. Refresh brings the files up to date with
+  // what that process wrote since the last look, reading only what is new
+  // (LogFollower). A read that fails meanwhile is retried after one; a
+  // sequential reader at the end of a file asks for one. OK and nothing
+  // once this process writes the log.
+  IOStatus Refresh();
+  bool following() const { return follower_.following(); }
 
   const std::string& dir() const { return dir_; }
   const LogOptions& options() const { return options_; }
-  // A ReadOnlyView (another process holds the lock).
-  virtual bool read_only() const = 0;
   // Best effort: appends lines to the LOG file of the log directory.
   virtual void InfoLogWrite(const std::string& text) = 0;
   virtual LogStats GetStats() = 0;
 
  protected:
-  Log(std::string dir, const LogOptions& options, FileTable table);
+  // The catalog is `scan`'s (its table moved out).
+  Log(Storage* storage, std::string dir, const LogOptions& options,
+      ScanResult* scan);
   Catalog* catalog() { return &catalog_; }
   Reader* reader() { return &reader_; }
+  LogFollower* follower() { return &follower_; }
 
  private:
+  // Refresh, while following; an error leaves the files as they were.
+  void Follow();
+
   const std::string dir_;
   const LogOptions options_;
   Catalog catalog_;
+  LogFollower follower_;
   Reader reader_;
 };
 

@@ -14,8 +14,25 @@ constexpr int kReadAttempts = 8;
 
 }  // namespace
 
-Reader::Reader(std::string dir, Catalog* catalog)
-    : dir_(std::move(dir)), catalog_(catalog) {}
+Reader::Reader(std::string dir, Catalog* catalog,
+               std::function<void()> refresh)
+    : dir_(std::move(dir)), catalog_(catalog), refresh_(std::move(refresh)) {}
+
+IOStatus Reader::Explain(const IOStatus& s, uint64_t id,
+                         const std::string& name,
+                         const Segment* segment) const {
+  if (segment == nullptr || !name.empty() ||
+      !segment->gone.load(std::memory_order_acquire)) {
+    return s;
+  }
+  // Deleted by the writing process, open here; the segment holding its
+  // bytes was reclaimed since and its file reused: the bytes are gone.
+  return IOStatus::PathNotFound(
+      "segwal log " + dir_ + ": logical file id " + std::to_string(id) +
+      " was deleted by the process writing the log, which has reclaimed "
+      "segment " + std::to_string(segment->id) + " holding its bytes (" +
+      s.ToString() + ")");
+}
 
 IOStatus Reader::ReadFramePayload(const Extent& extent, const Segment& segment,
                                   uint64_t valid_end, ReadCache* cache,
@@ -39,7 +56,7 @@ IOStatus Reader::ReadFramePayload(const Extent& extent, const Segment& segment,
   if (!cached) {
     const uint64_t len = std::max<uint64_t>(
         need, std::min<uint64_t>(kReadWindow, valid_end - start));
-    cache->window.resize(len);
+    cache->window.resize(len);  // frame_payload may point into it
     cache->has_frame = false;
     size_t got = 0;
     IOStatus s = segment.file->Read(start, len, &cache->window[0], &got);
@@ -59,17 +76,22 @@ IOStatus Reader::ReadFramePayload(const Extent& extent, const Segment& segment,
     s.SetDataLoss(true);
     return s;
   }
-  cache->decoded.resize(extent.raw_len);
-  IOStatus s = IsGroupCodec(extent.codec)
-                   ? DecodeGroupFrame(extent, segment, frame, cache)
-                   : DecompressPayload(extent.codec,
-                                       Slice(payload, extent.stored_len),
-                                       &cache->decoded[0], extent.raw_len);
-  if (!s.ok()) {
-    cache->group_segment = 0;
-    IOStatus c = IOStatus::Corruption(where() + ": " + s.ToString());
-    c.SetDataLoss(true);
-    return c;
+  if (extent.codec == Codec::kNone) {
+    cache->frame_payload = payload;  // no copy: the window holds it
+  } else {
+    cache->decoded.resize(extent.raw_len);
+    IOStatus s = IsGroupCodec(extent.codec)
+                     ? DecodeGroupFrame(extent, segment, frame, cache)
+                     : DecompressPayload(extent.codec,
+                                         Slice(payload, extent.stored_len),
+                                         &cache->decoded[0], extent.raw_len);
+    if (!s.ok()) {
+      cache->group_segment = 0;
+      IOStatus c = IOStatus::Corruption(where() + ": " + s.ToString());
+      c.SetDataLoss(true);
+      return c;
+    }
+    cache->frame_payload = cache->decoded.data();
   }
   cache->frame_segment = segment.id;
   cache->frame_offset = extent.frame_offset;
@@ -194,6 +216,7 @@ IOStatus Reader::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
   std::string file_name;
   *read = 0;
   IOStatus s;
+  std::shared_ptr<Segment> failed;  // where the last failure was
   for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
     uint64_t epoch = 0;
     s = catalog_->ResolveRead(id, offset, n, &pieces, &file_name, &epoch);
@@ -205,9 +228,12 @@ IOStatus Reader::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
       } else {
         s = ReadFramePayload(piece.extent, *piece.segment, piece.valid_end,
                              cache, file_name);
-        if (!s.ok()) break;
+        if (!s.ok()) {
+          failed = piece.segment;
+          break;
+        }
         std::memcpy(scratch + done,
-                    cache->decoded.data() + piece.extent.skip +
+                    cache->frame_payload + piece.extent.skip +
                         piece.skip_into,
                     piece.len);
       }
@@ -221,9 +247,10 @@ IOStatus Reader::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
     cache->segment_id = 0;
     cache->has_frame = false;
     cache->group_segment = 0;
-    if (catalog_->reclaim_epoch() == epoch) return s;
+    if (refresh_) refresh_();
+    if (catalog_->reclaim_epoch() == epoch) break;
   }
-  return s;
+  return Explain(s, id, file_name, failed.get());
 }
 
 }  // namespace segwal

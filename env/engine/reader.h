@@ -8,10 +8,17 @@
 // therefore retried on freshly resolved extents if the catalog's reclaim
 // epoch moved meanwhile; one with no reclaim in between is real damage.
 //
+// In a process following a log that another process writes, that process
+// reclaims and recycles segments: before judging, a failed read asks for
+// the catalog to be brought up to date (`refresh`), which moves the epoch
+// if anything changed. A file deleted by that process whose bytes it
+// reclaimed since reads as PathNotFound, saying so.
+//
 // Thread-safe; each ReadCache belongs to one reader at a time.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "env/engine/catalog.h"
@@ -25,9 +32,12 @@ struct ReadCache {
   uint64_t segment_id = 0;
   uint64_t window_start = 0;
   std::string window;          // segment bytes [window_start, +size)
-  uint64_t frame_segment = 0;  // the frame whose payload is in `decoded`
+  uint64_t frame_segment = 0;  // the frame whose payload is loaded
   uint64_t frame_offset = 0;
   bool has_frame = false;
+  // Its decoded bytes (while has_frame): in `window` for a raw frame, in
+  // `decoded` for a compressed one.
+  const char* frame_payload = nullptr;
   std::string decoded;
   // Group codecs: the decoder stands just after the frame at
   // group_segment/group_offset (0: nowhere), which held file `group_file`
@@ -43,8 +53,9 @@ struct ReadCache {
 
 class Reader {
  public:
-  // `dir` names the log in messages.
-  Reader(std::string dir, Catalog* catalog);
+  // `dir` names the log in messages; `refresh` (may be empty) runs after a
+  // failed read, before the epoch is compared.
+  Reader(std::string dir, Catalog* catalog, std::function<void()> refresh);
 
   // Reads up to n bytes of file `id` at offset; *read < n only at the end
   // of the file.
@@ -52,7 +63,7 @@ class Reader {
                 size_t* read, ReadCache* cache);
 
   // Loads the decoded payload of the frame behind `extent` into
-  // cache->decoded, verifying its checksum (and, for a frame of a
+  // cache->frame_payload, verifying its checksum (and, for a frame of a
   // compression group, those of its group before it). `valid_end` is where
   // the segment's written bytes end, so the window never caches unwritten
   // bytes. (Relocation reads frames through it too.)
@@ -66,8 +77,14 @@ class Reader {
   IOStatus DecodeGroupFrame(const Extent& extent, const Segment& segment,
                             const char* frame, ReadCache* cache);
 
+  // The failure `s` of reading file `id`, a piece of which lay in
+  // `segment`, once retrying is over.
+  IOStatus Explain(const IOStatus& s, uint64_t id, const std::string& name,
+                   const Segment* segment) const;
+
   const std::string dir_;
   Catalog* const catalog_;
+  const std::function<void()> refresh_;
 };
 
 }  // namespace segwal

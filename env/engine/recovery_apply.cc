@@ -14,11 +14,15 @@ namespace {
 // between frames), in the format this build writes, and with nothing set
 // aside. Else a frame of this life past the cut (a torn write's
 // neighbours, the rest of a segment cut at damage) could be read again
-// once new frames reach it.
+// once new frames reach it. And only a head that opens with a snapshot
+// (or has no predecessor): once the segments before it are reclaimed, the
+// file table must be found in it (a crash can leave a new segment's header
+// durable without its snapshot).
 bool ContinuesTheHead(const ScanResult& scan) {
   if (scan.segments.empty() || !scan.quarantine.empty()) return false;
   const ScannedSegment& head = scan.segments.back();
-  return head.clean_tail && head.header.version == kFormatVersion;
+  return head.clean_tail && head.header.version == kFormatVersion &&
+         (head.header.prev_segment_id == 0 || head.opens_with_snapshot);
 }
 
 }  // namespace

@@ -42,6 +42,10 @@ struct Segment {
   uint64_t next_window = 0;
   bool map_failed = false;
   bool recycled = false;     // prepared from a reclaimed segment file
+  // Seen gone from the directory by a process following a log another
+  // process writes: that process reclaimed it, and may have recycled the
+  // file (overwritten under another identity) since.
+  std::atomic<bool> gone{false};
   bool zero_filled = false;  // created, its first window zero-filled
   std::shared_ptr<StorageFile> file;
   // Every fdatasync of the file once it is shared (head or sealed): one at

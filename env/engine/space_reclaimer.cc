@@ -82,7 +82,7 @@ IOStatus SpaceReclaimer::RelocateLocked() {
     if (!s.ok()) return s;
     uint64_t offset = run.start;
     for (const EncodedChunk& chunk : encoder_->Encode(
-             Slice(cache.decoded.data() + run.extent.skip, run.extent.length))) {
+             Slice(cache.frame_payload + run.extent.skip, run.extent.length))) {
       bool still_backed = true;
       s = writer_->Write(
           MaxFrameFootprint(static_cast<uint32_t>(chunk.stored().size())),

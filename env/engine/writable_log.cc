@@ -33,26 +33,16 @@ LogContext MakeContext(Storage* storage, const std::string& dir,
 
 }  // namespace
 
-IOStatus WritableLog::Open(Storage* storage, const std::string& dir,
-                           const LogOptions& options,
-                           std::unique_ptr<StorageLock> lock,
-                           std::unique_ptr<Log>* log, RecoveryInfo* info) {
-  auto scan = std::make_unique<ScanResult>();
-  IOStatus s = ScanLog(storage, dir, options.recovery_mode, scan.get(), info);
-  if (!s.ok()) return s;
-  log->reset(new WritableLog(storage, dir, options, std::move(lock),
-                             std::move(scan), *info));
-  return IOStatus::OK();
-}
-
 WritableLog::WritableLog(Storage* storage, const std::string& dir,
                          const LogOptions& options,
-                         std::unique_ptr<StorageLock> lock,
                          std::unique_ptr<ScanResult> scan,
                          const RecoveryInfo& info)
-    : Log(dir, options, std::move(scan->table)),
+    : Log(storage, dir, options, scan.get()),
       context_(MakeContext(storage, dir, options, *scan)),
-      dir_lock_(std::move(lock)),
+      read_only_error_(IOStatus::IOError(
+          "segwal log " + dir + ": open for reading only, another process "
+          "holds " + dir + "/" + kLockFileName +
+          " (one process at a time writes a log)")),
       encoder_(options),
       preparer_(context_, &error_,
                 [this] {
@@ -74,20 +64,7 @@ WritableLog::WritableLog(Storage* storage, const std::string& dir,
   // The files as recovery left them (torn tail cut, repairs made in
   // memory) serve reads; nothing is renamed, sealed or written until the
   // first change.
-  std::shared_ptr<Segment> head;
-  for (ScannedSegment& scanned : pending_recovery_->segments) {
-    auto segment = std::make_shared<Segment>();
-    segment->id = scanned.id;
-    segment->size = scanned.header.segment_size;
-    segment->seed = SegmentSeed(scanned.header.log_uid, scanned.id);
-    segment->version = scanned.header.version;
-    segment->end.store(scanned.end, std::memory_order_relaxed);
-    SegmentPreparer::AdoptRecovered(segment.get(), scanned.file_size);
-    segment->file = scanned.file;
-    catalog()->AddSegment(segment);
-    head = std::move(segment);
-  }
-  writer_.AdoptHead(std::move(head));
+  writer_.AdoptHead(catalog()->Newest());
 }
 
 WritableLog::~WritableLog() {
@@ -113,8 +90,31 @@ IOStatus WritableLog::EnsureWritable() {
   // Nothing has been written yet, so the only error is that of an earlier
   // attempt.
   if (!error_.ok()) return error_.Get();
-  IOStatus s = ApplyRecovery(context_, *pending_recovery_, &preparer_,
-                             &writer_, &durability_);
+  if (dir_lock_ == nullptr) {
+    std::unique_ptr<StorageLock> lock;
+    IOStatus s =
+        context_.storage->Lock(context_.PathOf(kLockFileName), &lock);
+    // Not sticky: the next change tries again (that process may be gone).
+    if (s.IsBusy()) return read_only_error_;
+    if (!s.ok()) return s;
+    dir_lock_ = std::move(lock);
+  }
+  // No other process writes now. If one did since the scan, recovery is
+  // decided again on what is there now.
+  std::unique_ptr<ScanResult> rescan;
+  RecoveryInfo info;
+  IOStatus s = follower()->StopForWriting(&rescan, &info);
+  if (!s.ok()) return error_.Set(s);
+  if (rescan != nullptr) {
+    pending_recovery_ = std::move(rescan);
+    recovered_info_ = info;
+    if (pending_recovery_->log_uid != 0) {
+      context_.log_uid = pending_recovery_->log_uid;
+    }
+    writer_.AdoptHead(catalog()->Newest());
+  }
+  s = ApplyRecovery(context_, *pending_recovery_, &preparer_, &writer_,
+                    &durability_);
   if (!s.ok()) return error_.Set(s);  // every later change returns it
   pending_recovery_.reset();
   OpenInfoLog();
@@ -188,6 +188,34 @@ IOStatus WritableLog::Create(const std::string& name, uint64_t* id) {
                       return IOStatus::OK();
                     });
   if (s.ok()) *id = new_id;
+  return s;
+}
+
+IOStatus WritableLog::CreateOrTruncate(const std::string& name,
+                                       uint64_t* id) {
+  IOStatus s = CheckName(name);
+  if (s.ok()) s = EnsureWritable();
+  if (!s.ok()) return s;
+  uint64_t file_id = 0;
+  // Decided under the writer's lock: no create, rename or delete of `name`
+  // comes between finding it and the frame.
+  s = writer_.Write(MaxFrameFootprint(static_cast<uint32_t>(name.size())),
+                    [&](FrameHeader* frame, Slice* payload, bool* write) {
+                      if (catalog()->IdOf(name, &file_id).ok()) {
+                        frame->type =
+                            static_cast<uint8_t>(FrameType::kTruncate);
+                        frame->file_id = file_id;
+                        frame->offset = 0;
+                      } else {
+                        file_id = catalog()->AllocateFileId();
+                        frame->type = static_cast<uint8_t>(FrameType::kCreate);
+                        frame->file_id = file_id;
+                        *payload = name;
+                      }
+                      *write = true;
+                      return IOStatus::OK();
+                    });
+  if (s.ok()) *id = file_id;
   return s;
 }
 
@@ -356,6 +384,7 @@ LogStats WritableLog::GetStats() {
   stats.live_bytes = usage.live_bytes;
   stats.active_segments = usage.active_segments;
   stats.log_bytes = usage.active_segments * options().segment_size;
+  follower()->AddStatsTo(&stats);
   return stats;
 }
 

@@ -1,5 +1,5 @@
-// The log of the process that holds the directory's lock: a thin facade
-// over the engine's units, each owning one concern and its own lock
+// The log: a thin facade over the engine's units, each owning one concern
+// and its own lock
 // (docs/architecture.md draws them and gives the lock order):
 //  - Catalog: the logical files and active segments;
 //  - SegmentWriter: frames at the head, rotation;
@@ -10,8 +10,12 @@
 //  - SpaceReclaimer: reclaim and relocation;
 //  - Housekeeper: the periodic thread (reclaim, LOG statistics);
 //  - StickyError: the first failure, kept;
-//  - InfoLog: the LOG file; MetricsFile: the Prometheus text file.
-// Opening only scans; the first change applies what recovery decided
+//  - InfoLog: the LOG file; MetricsFile: the Prometheus text file;
+//  - LogFollower (in Log): what another process writes, until this one
+//    writes.
+// Opening only scans, without the lock. The first change takes the lock
+// (the directory's LOCK file), rescans if another process wrote the log
+// since the scan, applies what recovery decided
 // (env/engine/recovery_apply.h), opens the LOG file and starts the threads.
 #pragma once
 
@@ -38,14 +42,15 @@ namespace segwal {
 
 class WritableLog : public Log {
  public:
-  // Scans `dir`, whose lock `lock` holds (see Log::Open).
-  static IOStatus Open(Storage* storage, const std::string& dir,
-                       const LogOptions& options,
-                       std::unique_ptr<StorageLock> lock,
-                       std::unique_ptr<Log>* log, RecoveryInfo* info);
+  // The log in `dir` as `scan` (made without the lock) found it; see
+  // Log::Open.
+  WritableLog(Storage* storage, const std::string& dir,
+              const LogOptions& options, std::unique_ptr<ScanResult> scan,
+              const RecoveryInfo& info);
   ~WritableLog() override;
 
   IOStatus Create(const std::string& name, uint64_t* id) override;
+  IOStatus CreateOrTruncate(const std::string& name, uint64_t* id) override;
   IOStatus Rename(const std::string& from, const std::string& to) override;
   IOStatus Delete(const std::string& name, uint64_t only_id) override;
   IOStatus Link(const std::string& from, const std::string& to) override;
@@ -56,18 +61,15 @@ class WritableLog : public Log {
   IOStatus Sync(uint64_t id) override;
   IOStatus SyncAll() override;
   IOStatus Housekeep() override;
-  bool read_only() const override { return false; }
+  // Called first by every change: takes the lock and applies the pending
+  // recovery, once (see Log::Open). Cheap once done (one atomic load).
+  // While another process holds the lock, fails naming it (and tries again
+  // at the next change).
+  IOStatus EnsureWritable() override;
   void InfoLogWrite(const std::string& text) override;
   LogStats GetStats() override;
 
  private:
-  WritableLog(Storage* storage, const std::string& dir,
-              const LogOptions& options, std::unique_ptr<StorageLock> lock,
-              std::unique_ptr<ScanResult> scan, const RecoveryInfo& info);
-
-  // Called first by every change: applies the pending recovery once (see
-  // Log::Open). Cheap once done (one atomic load).
-  IOStatus EnsureWritable();
   void OpenInfoLog();
   // The housekeeper's work: statistics to the LOG when due, reclaiming.
   void HousekeepingTasks();
@@ -75,8 +77,11 @@ class WritableLog : public Log {
   SegmentWriter::WriteStats StartWrite(size_t bytes);
   static IOStatus CheckName(const std::string& name);
 
-  const LogContext context_;
-  const std::unique_ptr<StorageLock> dir_lock_;
+  // Fixed from the first change on (the log uid may come from a rescan
+  // then); the units keep references to it.
+  LogContext context_;
+  const IOStatus read_only_error_;  // the lock is another process's
+  std::unique_ptr<StorageLock> dir_lock_;  // taken by the first change
   StickyError error_;
   PayloadEncoder encoder_;  // its per-file streams change
   InfoLog info_log_;
@@ -88,11 +93,12 @@ class WritableLog : public Log {
   Housekeeper housekeeper_;
 
   // Set once the pending recovery is applied; writable_mu_ serialises the
-  // attempt, whose failure is the sticky error.
+  // attempt, whose failure is the sticky error (not so a lock held by
+  // another process). The two below change under writable_mu_ only.
   std::atomic<bool> writable_{false};
   std::mutex writable_mu_;
   std::unique_ptr<ScanResult> pending_recovery_;  // until writable_
-  const RecoveryInfo recovered_info_;             // for the LOG file
+  RecoveryInfo recovered_info_;                   // for the LOG file
   std::atomic<uint64_t> appends_started_{0};      // picks the timed writes
   uint64_t next_stats_dump_us_ = 0;               // housekeeper thread only
   MetricsFile metrics_file_;                      // option metrics_file

@@ -60,12 +60,13 @@ IOStatus ExportLogicalWals(const std::string& wal_dir,
   std::shared_ptr<Log> log;
   s = LogRegistry::Get()->Acquire(storage, log_dir, options.log, &log);
   if (!s.ok()) return s;
-  // Another process writes the log: a plain copy would go stale at once,
-  // and the logical file could not be deleted.
-  if (log->read_only()) {
-    return IOStatus::IOError("segwal export of " + dir + ": the log in " +
-                             log_dir + " is held by another process (" +
-                             log_dir + "/LOCK); close the DB first");
+  // Become the writer before copying: while another process writes the
+  // log, a plain copy would go stale at once, and the logical file could
+  // not be deleted.
+  s = log->EnsureWritable();
+  if (!s.ok()) {
+    return IOStatus::IOError("segwal export of " + dir + ": " + s.ToString() +
+                             "; close the DB first");
   }
   for (const FileInfo& info : log->List()) {
     const std::string path = router.PathOf(directory, info.name);

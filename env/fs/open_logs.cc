@@ -21,10 +21,6 @@ IOStatus OpenLogs::Get(const std::string& log_dir, bool create,
   IOStatus s =
       LogRegistry::Get()->Acquire(storage_, log_dir, options_, &acquired);
   if (!s.ok()) return s;
-  if (acquired->read_only()) {
-    *log = std::move(acquired);
-    return IOStatus::OK();
-  }
   std::lock_guard<std::mutex> guard(state_->mu);
   *log = state_->logs.emplace(log_dir, std::move(acquired)).first->second;
   return IOStatus::OK();

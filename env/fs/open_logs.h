@@ -8,9 +8,9 @@
 // DB's open reads its WALs one by one and reopens the last one to truncate
 // it, and every open of a log costs a recovery scan.
 //
-// A read-only view (another process writes the log) is never kept: it
-// closes with the files read from it, so that the next call sees the log
-// afresh (new WALs), or writes to it once that process has gone.
+// A log this process only reads is kept too: it holds no lock (that waits
+// for the first change), and it follows what another process writes
+// (Log::Refresh), so later calls see that process's new WALs.
 //
 // Thread-safe; its lock is never held while a log opens or closes.
 #pragma once

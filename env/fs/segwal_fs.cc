@@ -112,9 +112,12 @@ IOStatus SegWalFileSystem::NewWritableFile(
   std::shared_ptr<Log> log;
   s = impl_->logs.Get(where.log_dir, /*create=*/true, &log);
   if (!s.ok()) return AnnotatePath(s, fname);
+  // As open(2) with O_CREAT | O_TRUNC: a WAL that exists stays the same
+  // file, cut to size 0, and every handle open on it stays valid (a tool
+  // rewriting a live WAL).
   uint64_t id = 0;
   uint64_t handle = 0;
-  s = log->Create(where.name, &id);
+  s = log->CreateOrTruncate(where.name, &id);
   if (s.ok()) s = log->OpenHandle(where.name, &handle);
   if (s.ok() && handle != id) {
     log->CloseHandle(handle);

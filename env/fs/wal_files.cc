@@ -112,8 +112,12 @@ class LogicalSequentialFile : public rocksdb::FSSequentialFile {
                 IODebugContext*) override {
     size_t got = 0;
     IOStatus s = log_->Read(handle_, offset_, n, scratch, &got, &cache_);
-    if (s.ok() && got == 0 && n > 0 && log_->read_only() && FollowWriter()) {
-      s = log_->Read(handle_, offset_, n, scratch, &got, &cache_);
+    if (s.ok() && got == 0 && n > 0 && log_->following()) {
+      // At the end, in a log another process may be writing (a RocksDB
+      // secondary instance catching up comes back here): read on in what
+      // it wrote since. A refresh reads only what is new.
+      s = log_->Refresh();
+      if (s.ok()) s = log_->Read(handle_, offset_, n, scratch, &got, &cache_);
     }
     if (!s.ok()) {
       *result = Slice();
@@ -138,22 +142,8 @@ class LogicalSequentialFile : public rocksdb::FSSequentialFile {
   IOStatus InvalidateCache(size_t, size_t) override { return IOStatus::OK(); }
 
  private:
-  // At the end of a read-only view (another process writes the log),
-  // reads go on in a fresh view, so that a reader that comes back for more
-  // (a RocksDB secondary instance catching up) sees what was appended
-  // since. One scan of the log per read at the end; false (the end stands)
-  // if the file is gone.
-  bool FollowWriter() {
-    std::unique_ptr<Log> fresh;
-    if (!log_->ReopenView(handle_, &fresh).ok()) return false;
-    log_->CloseHandle(handle_);
-    log_ = std::move(fresh);
-    cache_ = ReadCache();
-    return true;
-  }
-
-  std::shared_ptr<Log> log_;
-  const uint64_t handle_;  // the file id, the same in every view
+  const std::shared_ptr<Log> log_;
+  const uint64_t handle_;
   const std::string path_;
   uint64_t offset_ = 0;
   ReadCache cache_;

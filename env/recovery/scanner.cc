@@ -541,6 +541,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
     if (valid) {
       if (h.type == static_cast<uint8_t>(FrameType::kSnapshot)) {
         need_snapshot_ = false;
+        if (pos == kSegmentHeaderBlock) seg->opens_with_snapshot = true;
       }
       ++info_->frames;
       info_->valid_bytes += FrameFootprint(version, h);
@@ -768,6 +769,11 @@ IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
                  ScanResult* result, RecoveryInfo* info) {
   RecoveryModePolicy policy(mode);
   return ScanLog(storage, dir, &policy, result, info);
+}
+
+bool CheckFrameAt(uint32_t version, const Slice& image, uint64_t pos,
+                  uint64_t limit, uint32_t seed, FrameHeader* h) {
+  return IsValidFrame(version, image, pos, limit, seed, h);
 }
 
 }  // namespace segwal

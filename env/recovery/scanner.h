@@ -33,6 +33,9 @@ struct ScannedSegment {
   // that checks out and no torn frame of ours (only zeros or bytes of
   // another life), so writing may go on at `end`.
   bool clean_tail = false;
+  // Its first frame is a file-table snapshot, as a writer puts at the start
+  // of every segment: the segments before it may then go.
+  bool opens_with_snapshot = false;
 };
 
 // A change recovery made to a logical file, which the engine persists.
@@ -66,5 +69,14 @@ IOStatus ScanLog(Storage* storage, const std::string& dir,
 // The same with the policy of a recovery mode.
 IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
                  ScanResult* result, RecoveryInfo* info);
+
+// The scan's own frame check, for its incremental entry point
+// (env/recovery/tail_scan.h): true if `image` holds at `pos` a valid frame
+// of the segment of format `version` whose checksum seed is `seed`, its
+// frames ending by
+// `limit` (*h decoded). Positions are relative to `image`; what lies
+// between its end and `limit` reads as zeros.
+bool CheckFrameAt(uint32_t version, const Slice& image, uint64_t pos,
+                  uint64_t limit, uint32_t seed, FrameHeader* h);
 
 }  // namespace segwal

@@ -194,6 +194,17 @@ std::string FormatPrometheus(const LogStats& s, const std::string& log_dir) {
           s.log_bytes);
   e.Gauge("segwal_active_segment_bytes",
           "Used bytes of the segment written now", s.head_segment_bytes);
+  e.Counter("segwal_follow_refreshes",
+            "Catalog refreshes while following a log another process "
+            "writes",
+            s.follow_refreshes);
+  e.Counter("segwal_follow_rescans",
+            "Full rescans of a followed log (a refresh that could not go "
+            "on, or the first change after another process wrote)",
+            s.follow_rescans);
+  e.Counter("segwal_follow_read_bytes",
+            "Segment bytes read by incremental refreshes",
+            s.follow_bytes_read);
   return e.str();
 }
 

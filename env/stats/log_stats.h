@@ -62,6 +62,12 @@ struct LogStats {
   uint64_t active_segments = 0;
   uint64_t log_bytes = 0;            // active_segments * segment size
   uint64_t head_segment_bytes = 0;   // used bytes of the segment written now
+  // Following a log another process writes (before this process's first
+  // change): catalog refreshes, full rescans among them (or at the first
+  // change), segment bytes read by the incremental steps.
+  uint64_t follow_refreshes = 0;
+  uint64_t follow_rescans = 0;
+  uint64_t follow_bytes_read = 0;
 };
 
 }  // namespace segwal

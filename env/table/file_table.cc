@@ -282,6 +282,28 @@ void FileTable::ReleaseHandle(uint64_t id) {
   if (--file->open_handles <= 0 && file->name.empty()) Drop(id);
 }
 
+bool FileTable::CarryHandlesFrom(FileTable* old, bool same_log) {
+  if (!same_log) {
+    for (const auto& entry : old->files_) {
+      if (entry.second->open_handles > 0) return false;
+    }
+    return true;
+  }
+  for (auto& [id, file] : old->files_) {
+    if (file->open_handles <= 0) continue;
+    if (LogicalFile* mine = FindById(id)) {
+      mine->open_handles = file->open_handles;
+      continue;
+    }
+    std::unique_ptr<LogicalFile> kept = std::move(file);
+    if (!kept->name.empty()) kept->name.clear();
+    for (const auto& entry : kept->extents) Account(entry.second, true);
+    next_file_id_ = std::max(next_file_id_, id + 1);
+    files_[id] = std::move(kept);
+  }
+  return true;
+}
+
 void FileTable::Unlink(LogicalFile* file) {
   names_.erase(file->name);
   file->name.clear();

@@ -78,6 +78,14 @@ class FileTable {
   // Handles keep an unlinked file's extents alive until the last is closed.
   void AddHandle(uint64_t id);
   void ReleaseHandle(uint64_t id);
+  // For a table rebuilt by a rescan of the log while files of `old` (the
+  // table it replaces) are open: a file open in `old` stays open here (the
+  // same id is the same file: ids are never reused within a log), and one
+  // this table lacks (deleted meanwhile) is kept, unlinked, with its bytes
+  // as `old` had them. With `same_log` false (the log was created anew: its
+  // ids name other files) nothing changes, and false is returned if any
+  // file of `old` is open. Takes the files it keeps from `old`.
+  bool CarryHandlesFrom(FileTable* old, bool same_log);
 
   // Stored bytes each segment holds for live files (absent: none).
   uint64_t LiveBytes(uint64_t segment_id) const;
