@@ -86,6 +86,10 @@ TEST_F(LogTest, TruncateDeleteLink) {
   uint64_t a = Create("a.log");
   ASSERT_TRUE(log_->Append(a, "0123456789").ok());
   ASSERT_TRUE(log_->Truncate(a, 4).ok());
+  // Growth beyond the bound is refused, naming it, and changes nothing.
+  IOStatus grow = log_->Truncate(a, uint64_t{1} << 40);
+  EXPECT_TRUE(grow.IsInvalidArgument()) << grow.ToString();
+  EXPECT_NE(std::string::npos, grow.ToString().find("at most")) << grow.ToString();
   ASSERT_TRUE(log_->Link("a.log", "copy.log").ok());
   ASSERT_TRUE(log_->Append(a, "xy").ok());
   uint64_t c = Create("c.log");
