@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include "env/fs/log_registry.h"
 #include "env/fs/segwal_fs.h"
 #include "env/storage/storage.h"
 #include "gtest/gtest.h"
@@ -127,6 +128,38 @@ TEST_F(SegWalDbTest, LogClosesWithTheDb) {
   // Queries reopen it lazily; the data is all there.
   OpenDb(DbOptions(), db);
   ExpectPresent(0, 10, "l");
+}
+
+// A closed DB's log keeps the segments holding its WALs and nothing spare:
+// the reclaimed files kept for reuse while it was open are removed.
+TEST_F(SegWalDbTest, AClosedDbsLogKeepsNoSpareSegments) {
+  const std::string db = tmp_ / "db";
+  const std::string log_dir = db + "/segwal";
+  const auto spare_files = [&] {
+    int n = 0;
+    for (const std::string& name : test::ListDir(log_dir)) {
+      n += test::EndsWith(name, ".free");
+    }
+    return n;
+  };
+  Options options = DbOptions();
+  options.write_buffer_size = 256 << 10;  // WALs switch and are deleted
+  OpenDb(options, db);
+  for (int round = 0; round < 8; ++round) {
+    Put(round * 1000, (round + 1) * 1000, "s", false);
+    ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions()).ok());
+  }
+  std::shared_ptr<Log> log;
+  ASSERT_TRUE(LogRegistry::Get()
+                  ->Acquire(PosixStorage(), log_dir, LogOptions(), &log)
+                  .ok());
+  ASSERT_TRUE(log->Housekeep().ok());
+  log.reset();
+  ASSERT_GT(spare_files(), 0) << "nothing reclaimed: the test proves nothing";
+  CloseDb();
+  EXPECT_EQ(0, spare_files());
+  OpenDb(options, db);
+  ExpectPresent(0, 8000, "s");
 }
 
 TEST_F(SegWalDbTest, ColumnFamilies) {

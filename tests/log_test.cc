@@ -86,6 +86,10 @@ TEST_F(LogTest, TruncateDeleteLink) {
   uint64_t a = Create("a.log");
   ASSERT_TRUE(log_->Append(a, "0123456789").ok());
   ASSERT_TRUE(log_->Truncate(a, 4).ok());
+  // Growth beyond the bound is refused, naming it, and changes nothing.
+  IOStatus grow = log_->Truncate(a, uint64_t{1} << 40);
+  EXPECT_TRUE(grow.IsInvalidArgument()) << grow.ToString();
+  EXPECT_NE(std::string::npos, grow.ToString().find("at most")) << grow.ToString();
   ASSERT_TRUE(log_->Link("a.log", "copy.log").ok());
   ASSERT_TRUE(log_->Append(a, "xy").ok());
   uint64_t c = Create("c.log");
@@ -147,6 +151,36 @@ TEST_F(LogTest, DeletedFilesFreeTheirSegments) {
   EXPECT_GT(stats.segments_recycled, 0u);
   Open(options);
   EXPECT_TRUE(log_->List().empty());
+}
+
+// Spare segment files (reclaimed ones kept for reuse, a prepared one not
+// started) serve while the log is open; a closed log may stay idle for
+// long, so closing removes them.
+TEST_F(LogTest, ClosingRemovesSpareSegments) {
+  LogOptions options = SmallSegments();
+  options.recycle_segments = 2;
+  Open(options);
+  Create("kept.log");
+  Append("kept.log", "still here");
+  WriteDeadSegments();
+  ASSERT_TRUE(log_->Housekeep().ok());
+  const auto free_files = [&] {
+    std::vector<std::string> names;
+    EXPECT_TRUE(storage_.ListDir(testing::kLogDir, &names).ok());
+    size_t n = 0;
+    for (const std::string& name : names) {
+      uint64_t id = 0;
+      n += ParseFreeSegmentFileName(name, &id);
+    }
+    return n;
+  };
+  ASSERT_EQ(2u, free_files()) << "nothing to remove: the test proves nothing";
+  const uint64_t active = log_->GetStats().active_segments;
+  log_.reset();
+  EXPECT_EQ(0u, free_files());
+  EXPECT_EQ(active, SegmentIds().size());  // no prepared spare either
+  Open(options);
+  EXPECT_EQ("still here", ReadAll(log_.get(), "kept.log"));
 }
 
 TEST_F(LogTest, PinnedSegmentIsRelocated) {

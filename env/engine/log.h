@@ -92,6 +92,10 @@ class Log {
   // was there).
   virtual IOStatus WriteAt(uint64_t id, uint64_t offset,
                            const Slice& data) = 0;
+  // Sets the file's size. Growing writes zeros into the log, so it is
+  // refused (InvalidArgument) past SegmentWriter::kMaxTruncateGrowth at
+  // once: RocksDB never grows a WAL this way, and a mistaken size must not
+  // fill the disk.
   virtual IOStatus Truncate(uint64_t id, uint64_t size) = 0;
   // Reads up to n bytes at offset; *read < n only at the end of the file.
   IOStatus Read(uint64_t id, uint64_t offset, size_t n, char* scratch,

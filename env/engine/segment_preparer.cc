@@ -338,6 +338,30 @@ IOStatus SegmentPreparer::PrepareFile(uint64_t id, uint64_t recycle_from,
   return IOStatus::OK();
 }
 
+IOStatus SegmentPreparer::ReleaseSpare() {
+  std::vector<std::string> spare;
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    for (uint64_t id : free_) {
+      spare.push_back(context_.PathOf(FreeSegmentFileName(id)));
+    }
+    free_.clear();
+    if (prepared_ != nullptr) {
+      spare.push_back(context_.PathOf(SegmentFileName(prepared_->id)));
+      prepared_.reset();
+    }
+  }
+  // Not made durable: a file that comes back after a power loss is only a
+  // spare again (recovery frees an unused segment).
+  for (const std::string& path : spare) {
+    IOStatus s = context_.storage->Remove(path);
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> guard(mu_);
+    ++segments_removed_;
+  }
+  return IOStatus::OK();
+}
+
 IOStatus SegmentPreparer::Recycle(uint64_t id) {
   std::vector<uint64_t> extra;
   {

@@ -19,7 +19,7 @@
 // mapping of the head (syncs are rare), the thread maps it and faults its
 // pages in ahead, so that no store faults. It also keeps the reclaimed
 // segment files awaiting reuse, up to recycle_segments (the rest are
-// removed).
+// removed), until the log closes.
 //
 // Thread-safe. Its lock is a leaf: file I/O runs without it.
 #pragma once
@@ -85,6 +85,11 @@ class SegmentPreparer {
   // A reclaimed segment, renamed to its free name: kept for reuse, or
   // removed if recycle_segments are kept already.
   IOStatus Recycle(uint64_t id);
+  // When the log closes (after Stop, the writer done): removes the files
+  // kept for reuse and the prepared segment the writer never started. A
+  // closed log may stay idle for long, and they would hold up to
+  // recycle_segments + 1 segments of disk; the next open prepares anew.
+  IOStatus ReleaseSpare();
 
   // Segments removed, requests for one ahead, extensions.
   void AddStatsTo(LogStats* stats);

@@ -430,6 +430,13 @@ IOStatus SegmentWriter::Truncate(uint64_t id, uint64_t size) {
     // the segment of a truncate frame is reclaimed (snapshots carry sizes,
     // not extents).
     grow_from = now;
+    if (size > now && size - now > kMaxTruncateGrowth) {
+      return IOStatus::InvalidArgument(
+          "segwal: Truncate of logical file id " + std::to_string(id) +
+          " from " + std::to_string(now) + " to " + std::to_string(size) +
+          " bytes: growing writes zeros into the log, at most " +
+          std::to_string(kMaxTruncateGrowth) + " bytes at once");
+    }
     *write = size < now;
     *frame = MakeFrame(FrameType::kTruncate, id, size);
     return IOStatus::OK();

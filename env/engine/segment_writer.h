@@ -75,8 +75,10 @@ class SegmentWriter {
                    const WriteStats& stats);
   // Writes zeros over [start, end) of file `id` (start at most its size).
   IOStatus WriteZeros(uint64_t id, uint64_t start, uint64_t end);
-  // Cuts file `id` to `size`, or grows it with zeros.
+  // Cuts file `id` to `size`, or grows it with zeros (InvalidArgument past
+  // kMaxTruncateGrowth at once).
   IOStatus Truncate(uint64_t id, uint64_t size);
+  static constexpr uint64_t kMaxTruncateGrowth = 64 << 20;
 
   // A frame decided under the writer's lock once room for `footprint`
   // bytes is ensured, so that nothing is written between the decision and

@@ -76,6 +76,7 @@ WritableLog::~WritableLog() {
   if (error_.ok()) {
     durability_.Sync(writer_.written_lsn(), SyncFor::kAll)
         .PermitUncheckedError();
+    preparer_.ReleaseSpare().PermitUncheckedError();
   }
   metrics_file_.Write(FormatPrometheus(GetStats(), dir()));
   // The last word in the LOG: the counters of the whole session.
