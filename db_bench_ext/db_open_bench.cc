@@ -21,7 +21,7 @@
 // Output: one JSON object per line (db_bench_ext/bench parses them).
 //
 // Usage: db_open_bench --dir=DIR [--wal_bytes=1073741824]
-//   [--value_size=4096] [--rounds=3] [--cache=cold,warm]
+//   [--value_size=4096] [--compressible] [--rounds=3] [--cache=cold,warm]
 //   [--segwal_uri=segwal] [--sides=stock,segwal]
 #include <gflags/gflags.h>
 
@@ -36,6 +36,9 @@
 DEFINE_string(dir, "", "work directory (its <side>/ subdirectories are replaced)");
 DEFINE_uint64(wal_bytes, 1ull << 30, "bytes of key+value written to the WAL");
 DEFINE_uint64(value_size, 4096, "value size of each Put");
+DEFINE_bool(compressible, false,
+            "values as db_bench's at --compression_ratio=0.5 (pieces of 50 "
+            "random printable characters, each twice) instead of random bytes");
 DEFINE_int32(rounds, 3, "timed opens per side and cache state");
 DEFINE_string(cache, "cold,warm", "cache states, comma-separated: cold, warm");
 DEFINE_string(segwal_uri, "segwal", "FileSystem URI of the segwal side");
@@ -94,9 +97,18 @@ void Prepare(Side& side) {
   const uint64_t keys = Keys();
   rocksdb::WriteOptions wo;
   for (uint64_t i = 0; i < keys; ++i) {
-    for (size_t j = 0; j + 8 <= value.size(); j += 8) {
-      const uint64_t r = rng();
-      std::memcpy(&value[j], &r, 8);
+    if (FLAGS_compressible) {
+      for (size_t j = 0; j < value.size(); j += 100) {
+        for (size_t k = 0; k < 50 && j + k < value.size(); ++k) {
+          value[j + k] = static_cast<char>(' ' + rng() % 95);
+          if (j + k + 50 < value.size()) value[j + k + 50] = value[j + k];
+        }
+      }
+    } else {
+      for (size_t j = 0; j + 8 <= value.size(); j += 8) {
+        const uint64_t r = rng();
+        std::memcpy(&value[j], &r, 8);
+      }
     }
     Check(db->Put(wo, Key(i), value), "put");
   }

@@ -164,7 +164,7 @@ const EnumNames<SyncMode>& SyncModeNames() {
 
 const EnumNames<Codec>& CodecNames() {
   static const auto* const names = new EnumNames<Codec>(
-      {Codec::kNone, Codec::kLz4, Codec::kZstd}, CodecName);
+      {Codec::kNone, Codec::kLz4Group, Codec::kZstdGroup}, CodecName);
   return *names;
 }
 
@@ -207,6 +207,8 @@ std::unordered_map<std::string, OptionTypeInfo>* NewOptionTypeInfo() {
       {"compression_level", IntOption(SEGWAL_LOG_FIELD(compression_level))},
       {"compression_min_bytes",
        UnsignedOption(SEGWAL_LOG_FIELD(compression_min_bytes), true)},
+      {"compression_group_bytes",
+       UnsignedOption(SEGWAL_LOG_FIELD(compression_group_bytes), true)},
       {"recovery_mode",
        EnumOption(SEGWAL_LOG_FIELD(recovery_mode), &RecoveryModeNames())},
       {"recycle_segments",

@@ -568,7 +568,7 @@ bool CrashModelTest::Run(uint64_t seed, int crashes) {
   trace_.clear();
   op_count_ = 0;
   options_ = SmallSegments();
-  const Codec codecs[] = {Codec::kNone, Codec::kLz4, Codec::kZstd};
+  const Codec codecs[] = {Codec::kNone, Codec::kLz4Group, Codec::kZstdGroup};
   options_.compression = codecs[rng_() % 3];
   options_.compression_min_bytes = rng_() % 512;
   options_.sync_mode = rng_() % 2 ? SyncMode::kGroup : SyncMode::kAlways;

@@ -171,11 +171,11 @@ FrameHeader SampleFrameHeader() {
   return h;
 }
 
-// A version-2 frame: header and payload.
+// A version-2 or 3 frame: header and payload.
 std::string EncodedFrame(FrameHeader h, const std::string& payload,
-                         uint32_t seed) {
+                         uint32_t seed, uint32_t version = kFormatVersion) {
   std::string out;
-  EncodeFrame(&h, payload, seed, &out);
+  EncodeFrame(&h, payload, seed, &out, version);
   return out;
 }
 
@@ -192,12 +192,16 @@ std::string EncodedFrameHeaderV1(FrameHeader h, const std::string& payload,
 TEST(FrameHeaderTest, RoundTrip) {
   const uint32_t seed = SegmentSeed(42, 7);
   const std::string payload(1000, 'p');
-  for (uint32_t version : {1u, 2u}) {
+  for (uint32_t version : {1u, 2u, 3u}) {
     SCOPED_TRACE("version " + std::to_string(version));
-    const FrameHeader in = SampleFrameHeader();
+    FrameHeader in = SampleFrameHeader();
+    if (version == 3) {
+      in.codec = Codec::kZstdGroup;  // version 3's codecs are group codecs
+      in.prev = 4321;
+    }
     const std::string buf =
         version == 1 ? EncodedFrameHeaderV1(in, payload, seed) + payload
-                     : EncodedFrame(in, payload, seed);
+                     : EncodedFrame(in, payload, seed, version);
     FrameHeader out;
     ASSERT_EQ(FrameCheck::kValid,
               DecodeFrameHeader(version, buf.data(), buf.size(), seed, &out));
@@ -209,12 +213,42 @@ TEST(FrameHeaderTest, RoundTrip) {
     EXPECT_TRUE(out.has_offset);
     EXPECT_EQ(in.offset, out.offset);
     EXPECT_EQ(in.durable_mark, out.durable_mark);
+    EXPECT_EQ(version == 3 ? 4321u : 0u, out.prev);
     EXPECT_EQ(buf.size(), out.header_len + out.stored_len);
     EXPECT_TRUE(VerifyFrame(version, buf.data(), out, seed));
   }
 }
 
-// What a version-2 header leaves out costs nothing: a frame with no offset
+// The codec field is two bits whose meaning the segment's version gives:
+// a version-3 frame never holds a whole-payload codec, a version-2 frame
+// never a group codec, and the fourth value is unknown in both.
+TEST(FrameHeaderTest, CodecFieldByVersion) {
+  EXPECT_EQ(Codec::kLz4, CodecFromField(2, 1));
+  EXPECT_EQ(Codec::kZstd, CodecFromField(2, 2));
+  EXPECT_EQ(Codec::kLz4Group, CodecFromField(3, 1));
+  EXPECT_EQ(Codec::kZstdGroup, CodecFromField(3, 2));
+  EXPECT_EQ(Codec::kUnknown, CodecFromField(2, 3));
+  EXPECT_EQ(Codec::kUnknown, CodecFromField(3, 3));
+  EXPECT_EQ(3, CodecField(3, Codec::kZstd));
+  EXPECT_EQ(3, CodecField(2, Codec::kZstdGroup));
+  // A version-3 frame starting a group spends one byte on `prev`.
+  const uint32_t seed = SegmentSeed(1, 2);
+  FrameHeader h = SampleFrameHeader();
+  h.codec = Codec::kLz4Group;
+  const std::string start = EncodedFrame(h, "abc", seed, 3);
+  h.prev = 300;
+  const std::string later = EncodedFrame(h, "abc", seed, 3);
+  EXPECT_EQ(start.size() + 1, later.size());
+  FrameHeader out;
+  ASSERT_EQ(FrameCheck::kValid,
+            DecodeFrameHeader(3, start.data(), start.size(), seed, &out));
+  EXPECT_EQ(0u, out.prev);
+  // Read as version 2, the same bytes are a whole-payload lz4 frame
+  // without `prev`: the header check (over the header's bytes) tells.
+  EXPECT_NE(FrameCheck::kValid,
+            DecodeFrameHeader(2, later.data(), later.size(), seed, &out));
+}
+
 // (not a data frame), no durable mark and no codec has a nine-byte header
 // for a small id.
 TEST(FrameHeaderTest, VersionTwoLeavesOutWhatIsNotThere) {
@@ -577,7 +611,7 @@ TEST(CodecNoneTest, RawAndUnknown) {
   IOStatus s = DecompressPayload(static_cast<Codec>(9), Slice("abcd"), buf, 4);
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_NE(std::string::npos, s.ToString().find("9")) << s.ToString();
-  for (Codec c : {Codec::kNone, Codec::kLz4, Codec::kZstd}) {
+  for (Codec c : {Codec::kNone, Codec::kLz4Group, Codec::kZstdGroup}) {
     Codec parsed = static_cast<Codec>(77);
     ASSERT_TRUE(ParseCodec(CodecName(c), &parsed));
     EXPECT_EQ(c, parsed);

@@ -86,7 +86,7 @@ TEST(OptionsTest, TableHasEveryOption) {
                        "sync_interval_ms", "group_commit_window_us",
                        "group_commit_max_batch", "compression",
                        "compression_level", "compression_min_bytes",
-                       "recovery_mode", "recycle_segments",
+                       "compression_group_bytes", "recovery_mode", "recycle_segments",
                        "preallocate", "stats_dump_period_sec",
                        "append_timing_interval", "metrics_file",
                        "metrics_period_sec"}));
@@ -109,7 +109,7 @@ TEST(OptionsTest, ParsesEveryOption) {
   EXPECT_EQ(o.log.sync_interval_ms, 250u);
   EXPECT_EQ(o.log.group_commit_window_us, 500u);
   EXPECT_EQ(o.log.group_commit_max_batch, 16u);
-  EXPECT_EQ(o.log.compression, Codec::kZstd);
+  EXPECT_EQ(o.log.compression, Codec::kZstdGroup);
   EXPECT_EQ(o.log.compression_level, 7);
   EXPECT_EQ(o.log.compression_min_bytes, 4096u);
   EXPECT_EQ(o.log.recovery_mode, RecoveryMode::kPointInTimeRecovery);
@@ -216,7 +216,7 @@ TEST(OptionsTest, EnumNames) {
   EXPECT_EQ(mode, SyncMode::kInterval);
   Codec codec;
   EXPECT_TRUE(ParseCodec("lz4", &codec));
-  EXPECT_EQ(codec, Codec::kLz4);
+  EXPECT_EQ(codec, Codec::kLz4Group);
   RecoveryMode recovery;
   EXPECT_TRUE(ParseRecoveryMode("kAbsoluteConsistency", &recovery));
   EXPECT_EQ(recovery, RecoveryMode::kAbsoluteConsistency);
@@ -304,6 +304,8 @@ TEST(OptionsTest, OutOfRangeNamesTheOptionAndTheRange) {
            std::to_string(ZSTD_minCLevel() - 1),
        "compression_level", "from " + zstd_min + " to " + zstd_max},
       {"recycle_segments=1025", "recycle_segments=1025", "at most 1024"},
+      {"compression_group_bytes=1048577", "compression_group_bytes=1048577",
+       "at most 1048576 (1M; 0 = every frame compressed alone)"},
       {"stats_dump_period_sec=604801", "stats_dump_period_sec=604801",
        "at most 604800"},
       {"append_timing_interval=0", "append_timing_interval=0",
@@ -333,6 +335,8 @@ TEST(OptionsTest, BoundsAreAccepted) {
         std::string("group_commit_window_us=100000"),
         std::string("group_commit_window_us=0"),
         std::string("recycle_segments=1024"), std::string("compression_level=0"),
+        std::string("compression_group_bytes=0"),
+        std::string("compression_group_bytes=1M"),
         std::string("stats_dump_period_sec=0"),
         std::string("stats_dump_period_sec=604800"),
         std::string("compression=lz4;compression_level=0"),

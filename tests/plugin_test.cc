@@ -87,7 +87,7 @@ TEST(PluginTest, FileSystemWithOptions) {
   ASSERT_NE(swfs, nullptr);
   EXPECT_EQ(swfs->options().log.sync_mode, SyncMode::kGroup);
   EXPECT_EQ(swfs->options().log_dir, "/x");
-  EXPECT_EQ(swfs->options().log.compression, Codec::kLz4);
+  EXPECT_EQ(swfs->options().log.compression, Codec::kLz4Group);
 
   // What it serializes to makes the same FileSystem again.
   std::string id_and_options = fs->ToString(Strict());

@@ -585,9 +585,10 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
     const FrameAt frame = MiddleFrame(segment);
     const uint32_t seed = SegmentSeed(HeaderOf(image).log_uid, segment);
     // The frame's header again, with the length changed and the header
-    // check fixed up (version 2 layout: crc, check, kind, varints).
-    ASSERT_EQ(2u, frame.version);
+    // check fixed up (version 2/3 layout: crc, check, kind, varints).
+    ASSERT_EQ(kFormatVersion, frame.version);
     const FrameHeader& h = frame.header;
+    ASSERT_EQ(Codec::kNone, h.codec);
     std::string header = image.substr(frame.offset, 7);
     PutVarint64(&header, 0xFFFFFFF0u);
     PutVarint64(&header, h.file_id);

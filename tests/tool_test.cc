@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "env/format/codec.h"
 #include "gtest/gtest.h"
 #include "tests/segwal_test_util.h"
 #include "tests/support/tool_runner.h"
@@ -269,7 +270,7 @@ TEST_P(ToolCodecTest, CompressedLog) {
   LogOptions options = Small();
   options.compression = GetParam();
   WriteHealthy(options);
-  const std::string codec = GetParam() == Codec::kLz4 ? "lz4" : "zstd";
+  const std::string codec = CodecName(GetParam());
   Outcome r = Tool({"info", log_});
   ASSERT_EQ(0, r.code) << r.All();
   EXPECT_TRUE(Has(r.out, "\n  " + codec + " ")) << r.out;
@@ -285,7 +286,7 @@ TEST_P(ToolCodecTest, CompressedLog) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, ToolCodecTest,
-                         ::testing::Values(Codec::kLz4, Codec::kZstd));
+                         ::testing::Values(Codec::kLz4Group, Codec::kZstdGroup));
 
 // A shared log_dir: the WALs of several DBs, named by absolute path.
 TEST_F(ToolTest, SharedLogOfSeveralDbs) {

@@ -13,7 +13,8 @@ using rocksdb::Status;
 
 constexpr SyncMode kSyncModes[] = {SyncMode::kAlways, SyncMode::kGroup,
                                    SyncMode::kInterval, SyncMode::kNone};
-constexpr Codec kCodecs[] = {Codec::kNone, Codec::kLz4, Codec::kZstd};
+constexpr Codec kCodecs[] = {Codec::kNone, Codec::kLz4Group,
+                             Codec::kZstdGroup};
 constexpr Preallocation kPreallocations[] = {
     Preallocation::kAuto, Preallocation::kZero, Preallocation::kFallocate};
 constexpr RecoveryMode kRecoveryModes[] = {
@@ -60,18 +61,21 @@ Status CheckCompressionLevel(Codec codec, int level) {
     case Codec::kNone:
       meaning = "with compression=none the level must be 0";
       break;
-    case Codec::kLz4:
+    case Codec::kLz4Group:
       max_level = kMaxLz4Acceleration;
       meaning = "with compression=lz4 the level is LZ4's acceleration, from 0 "
                 "(default, 1) to " + std::to_string(max_level);
       break;
-    case Codec::kZstd:
+    case Codec::kZstdGroup:
       min_level = ZSTD_minCLevel();
       max_level = ZSTD_maxCLevel();
       meaning = "with compression=zstd the level must be from " +
                 std::to_string(min_level) + " to " +
                 std::to_string(max_level) + " (0: default, 1)";
       break;
+    default:
+      return BadValue("compression", CodecName(codec),
+                      "must be one of none, lz4, zstd");
   }
   if (level < min_level || level > max_level) {
     return BadValue("compression_level", std::to_string(level), meaning);
@@ -159,6 +163,12 @@ Status ValidateLogOptions(const LogOptions& o) {
   if (!s.ok()) return s;
   s = CheckCompressionLevel(o.compression, o.compression_level);
   if (!s.ok()) return s;
+  if (o.compression_group_bytes > kMaxGroupRawBytes) {
+    return BadValue("compression_group_bytes",
+                    std::to_string(o.compression_group_bytes),
+                    "must be at most " + std::to_string(kMaxGroupRawBytes) +
+                        " (1M; 0 = every frame compressed alone)");
+  }
   s = CheckEnum("recovery_mode", o.recovery_mode, kRecoveryModes,
                 RecoveryModeName);
   if (!s.ok()) return s;

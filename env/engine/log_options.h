@@ -49,6 +49,9 @@ struct LogOptions {
   Codec compression = Codec::kNone;
   int compression_level = 0;              // 0: the codec's default
   uint64_t compression_min_bytes = 128;   // smaller appends stay raw
+  // Decoded bytes of one compression group (appends to one file that
+  // learn from each other; 0: every frame alone), at most 1 MiB.
+  uint64_t compression_group_bytes = 256 * 1024;
   RecoveryMode recovery_mode = RecoveryMode::kTolerateCorruptedTailRecords;
   uint64_t recycle_segments = 4;          // dead segments kept for reuse
   Preallocation preallocate = Preallocation::kAuto;

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "env/engine/catalog.h"
+#include "env/format/group_codec.h"
 
 namespace segwal {
 
@@ -38,6 +39,16 @@ struct ReadCache {
   // `decoded` for a compressed one.
   const char* frame_payload = nullptr;
   std::string decoded;
+  // Group codecs: the decoder stands just after the frame at
+  // group_segment/group_offset (0: nowhere), which held file `group_file`
+  // up to logical offset group_end. A sequential reader decodes each next
+  // frame of a group from there; any other frame from its group's start.
+  GroupDecoder group;
+  uint64_t group_segment = 0;
+  uint64_t group_offset = 0;
+  uint64_t group_file = 0;
+  uint64_t group_end = 0;
+  std::string group_span;  // segment bytes read to find a group's frames
 };
 
 class Reader {
@@ -52,14 +63,20 @@ class Reader {
                 size_t* read, ReadCache* cache);
 
   // Loads the decoded payload of the frame behind `extent` into
-  // cache->frame_payload, verifying its checksum. `valid_end` is where the
-  // segment's written bytes end, so the window never caches unwritten
+  // cache->frame_payload, verifying its checksum (and, for a frame of a
+  // compression group, those of its group before it). `valid_end` is where
+  // the segment's written bytes end, so the window never caches unwritten
   // bytes. (Relocation reads frames through it too.)
   IOStatus ReadFramePayload(const Extent& extent, const Segment& segment,
                             uint64_t valid_end, ReadCache* cache,
                             const std::string& file_name);
 
  private:
+  // The group-codec part of ReadFramePayload: `frame` (verified) decoded
+  // after the frames of its group before it.
+  IOStatus DecodeGroupFrame(const Extent& extent, const Segment& segment,
+                            const char* frame, ReadCache* cache);
+
   // The failure `s` of reading file `id`, a piece of which lay in
   // `segment`, once retrying is over.
   IOStatus Explain(const IOStatus& s, uint64_t id, const std::string& name,

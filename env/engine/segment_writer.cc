@@ -296,11 +296,14 @@ IOStatus SegmentWriter::Write(uint64_t footprint,
 
 IOStatus SegmentWriter::WriteDataMayUnlock(
     std::unique_lock<AdaptiveMutex>& lock, uint64_t id, const uint64_t* at,
-    const std::vector<EncodedChunk>& chunks) {
+    const std::vector<EncodedChunk>& chunks, GroupCursor* cursor,
+    size_t* written) {
   uint64_t offset = at != nullptr ? *at : 0;
+  if (written != nullptr) *written = 0;
   for (const EncodedChunk& chunk : chunks) {
-    IOStatus s = EnsureRoomMayUnlock(
-        lock, MaxFrameFootprint(static_cast<uint32_t>(chunk.stored().size())));
+    const uint64_t footprint =
+        MaxFrameFootprint(static_cast<uint32_t>(chunk.stored().size()));
+    IOStatus s = EnsureRoomMayUnlock(lock, footprint);
     if (!s.ok()) return s;
     uint64_t size = 0;
     s = catalog_->WritableSize(id, &size);
@@ -316,11 +319,51 @@ IOStatus SegmentWriter::WriteDataMayUnlock(
     FrameHeader h = MakeFrame(FrameType::kData, id, offset);
     h.codec = chunk.codec;
     h.raw_len = chunk.raw_len();
+    const bool grouped = IsGroupCodec(chunk.codec);
+    if (grouped && !chunk.group_start) {
+      const uint64_t link =
+          cursor != nullptr
+              ? GroupLinkLocked(*cursor, chunk.codec, offset, footprint)
+              : 0;
+      if (link == 0) {
+        if (cursor != nullptr) cursor->segment_id = 0;
+        return IOStatus::OK();  // the caller starts a new group here
+      }
+      h.prev = static_cast<uint32_t>(link);
+    }
+    const uint64_t frame_offset = head_->end.load(std::memory_order_relaxed);
     s = WriteFrameLocked(h, chunk.stored());
     if (!s.ok()) return s;
+    if (cursor != nullptr) {
+      if (grouped) {
+        if (chunk.group_start) cursor->group_start = frame_offset;
+        cursor->segment_id = head_->id;
+        cursor->frame_offset = frame_offset;
+        cursor->file_end = offset + chunk.raw_len();
+        cursor->codec = chunk.codec;
+      } else {
+        cursor->segment_id = 0;  // a raw frame ends the group
+      }
+    }
+    if (written != nullptr) ++*written;
     offset += chunk.raw_len();
   }
   return IOStatus::OK();
+}
+
+// A group never leaves its segment, its frames hold consecutive bytes of
+// one file, and it spans at most kMaxGroupSpan bytes: what a reader relies
+// on to find and decode a frame's group.
+uint64_t SegmentWriter::GroupLinkLocked(const GroupCursor& cursor, Codec codec,
+                                        uint64_t offset,
+                                        uint64_t footprint) const {
+  const uint64_t pos = head_->end.load(std::memory_order_relaxed);
+  if (cursor.segment_id != head_->id || cursor.codec != codec ||
+      cursor.file_end != offset || pos <= cursor.frame_offset ||
+      pos + footprint - cursor.group_start > kMaxGroupSpan) {
+    return 0;
+  }
+  return pos - cursor.frame_offset;
 }
 
 void SegmentWriter::RecordWriteLocked(const WriteStats& write) {
@@ -335,14 +378,19 @@ void SegmentWriter::RecordWriteLocked(const WriteStats& write) {
 
 IOStatus SegmentWriter::Append(uint64_t id,
                                const std::vector<EncodedChunk>& chunks,
-                               const WriteStats& stats) {
+                               const WriteStats& stats, GroupCursor* cursor,
+                               size_t* written) {
   std::unique_lock<AdaptiveMutex> lock(mu_);
   IOStatus s = error_->Get();
+  *written = 0;
   // An empty append to a deleted file fails as a non-empty one does.
   uint64_t size = 0;
   if (s.ok() && chunks.empty()) s = catalog_->WritableSize(id, &size);
-  if (s.ok()) s = WriteDataMayUnlock(lock, id, /*at=*/nullptr, chunks);
-  RecordWriteLocked(stats);
+  if (s.ok()) {
+    s = WriteDataMayUnlock(lock, id, /*at=*/nullptr, chunks, cursor, written);
+  }
+  // Counted once, when the caller's bytes are all written (or failed).
+  if (!s.ok() || *written == chunks.size()) RecordWriteLocked(stats);
   return s;
 }
 

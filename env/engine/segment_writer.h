@@ -60,8 +60,16 @@ class SegmentWriter {
     bool timed = false;  // this call is one append_timing_interval times
     uint64_t start_us = 0;
   };
+  //
+  // Append continues the compression group of `cursor` (the file's
+  // stream; null when the log does not compress) with each chunk that
+  // does not start a group, if it can: same segment as the group, right
+  // after the group's bytes in the file, within kMaxGroupSpan. The first
+  // chunk that cannot is not written: *written (every chunk if all were)
+  // tells the caller where to restart the stream and encode again.
   IOStatus Append(uint64_t id, const std::vector<EncodedChunk>& chunks,
-                  const WriteStats& stats);
+                  const WriteStats& stats, GroupCursor* cursor,
+                  size_t* written);
   IOStatus WriteAt(uint64_t id, uint64_t offset,
                    const std::vector<EncodedChunk>& chunks,
                    const WriteStats& stats);
@@ -102,10 +110,18 @@ class SegmentWriter {
   void AddStatsTo(LogStats* stats);
 
  private:
-  // A data frame per chunk at *at, or (at null) at the file's end.
+  // A data frame per chunk at *at, or (at null) at the file's end;
+  // `cursor` and *written as for Append (null: every chunk starts a group).
   IOStatus WriteDataMayUnlock(std::unique_lock<AdaptiveMutex>& lock,
                               uint64_t id, const uint64_t* at,
-                              const std::vector<EncodedChunk>& chunks);
+                              const std::vector<EncodedChunk>& chunks,
+                              GroupCursor* cursor = nullptr,
+                              size_t* written = nullptr);
+  // The distance back to the previous frame of `cursor`'s group if a frame
+  // of `footprint` bytes of `codec` at the head, holding file bytes from
+  // `offset`, may continue it; 0 if not.
+  uint64_t GroupLinkLocked(const GroupCursor& cursor, Codec codec,
+                           uint64_t offset, uint64_t footprint) const;
   void RecordWriteLocked(const WriteStats& write);
   // Rotates until the head has room for `footprint` bytes. Releases the
   // lock while a segment is being prepared.

@@ -287,6 +287,9 @@ IOStatus WritableLog::Link(const std::string& from, const std::string& to) {
 
 void WritableLog::CloseHandle(uint64_t id) {
   Log::CloseHandle(id);
+  // The writer is done with it (or a reader closed: the writer's next
+  // append only starts a new group).
+  encoder_.Forget(id);
   // A deleted file's segments may have become reclaimable.
   housekeeper_.Wake();
 }
@@ -306,7 +309,24 @@ IOStatus WritableLog::Append(uint64_t id, const Slice& data) {
   IOStatus s = EnsureWritable();
   if (!s.ok()) return s;
   const SegmentWriter::WriteStats stats = StartWrite(data.size());
-  s = writer_.Append(id, encoder_.Encode(data), stats);
+  const std::shared_ptr<FileStream> stream = encoder_.StreamOf(id);
+  std::unique_lock<std::mutex> appending;
+  if (stream != nullptr) appending = std::unique_lock<std::mutex>(stream->mu);
+  Slice rest = data;
+  // Encoded before the writer's lock; a chunk that cannot continue its
+  // group where it lands (a new segment) is encoded again, starting one.
+  for (;;) {
+    const std::vector<EncodedChunk> chunks =
+        stream != nullptr ? encoder_.EncodeAppend(stream.get(), rest)
+                          : encoder_.Encode(rest);
+    size_t written = 0;
+    s = writer_.Append(id, chunks, stats,
+                       stream != nullptr ? &stream->cursor : nullptr,
+                       &written);
+    if (!s.ok() || written == chunks.size()) break;
+    for (size_t i = 0; i < written; ++i) rest.remove_prefix(chunks[i].raw_len());
+    stream->encoder.Restart();
+  }
   durability_.NoteWriter(id);
   return s;
 }
@@ -324,6 +344,7 @@ IOStatus WritableLog::WriteAt(uint64_t id, uint64_t offset,
 IOStatus WritableLog::Truncate(uint64_t id, uint64_t size) {
   IOStatus s = EnsureWritable();
   if (!s.ok()) return s;
+  encoder_.Forget(id);
   return writer_.Truncate(id, size);
 }
 

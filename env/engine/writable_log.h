@@ -83,7 +83,7 @@ class WritableLog : public Log {
   const IOStatus read_only_error_;  // the lock is another process's
   std::unique_ptr<StorageLock> dir_lock_;  // taken by the first change
   StickyError error_;
-  const PayloadEncoder encoder_;
+  PayloadEncoder encoder_;  // its per-file streams change
   InfoLog info_log_;
   SegmentPreparer preparer_;
   SegmentWriter writer_;

@@ -4,6 +4,19 @@
 #include <zstd.h>
 
 namespace segwal {
+namespace {
+
+// One decompression context per thread, created at its first zstd frame.
+ZSTD_DCtx* ThreadDCtx() {
+  struct Holder {
+    ZSTD_DCtx* ctx = ZSTD_createDCtx();
+    ~Holder() { ZSTD_freeDCtx(ctx); }
+  };
+  thread_local Holder holder;
+  return holder.ctx;
+}
+
+}  // namespace
 
 bool CompressPayload(Codec codec, int level, const rocksdb::Slice& input,
                      std::string* output) {
@@ -20,6 +33,10 @@ bool CompressPayload(Codec codec, int level, const rocksdb::Slice& input,
       output->resize(static_cast<size_t>(n));
       return true;
     }
+    case Codec::kLz4Group:
+    case Codec::kZstdGroup:
+    case Codec::kUnknown:
+      return false;
     case Codec::kZstd: {
       size_t bound = ZSTD_compressBound(input.size());
       output->resize(bound);
@@ -47,33 +64,45 @@ rocksdb::IOStatus DecompressPayload(Codec codec, const rocksdb::Slice& stored,
                                   static_cast<int>(stored.size()),
                                   static_cast<int>(raw_len));
       if (n < 0 || static_cast<size_t>(n) != raw_len) {
-        return rocksdb::IOStatus::Corruption("lz4 payload does not decode");
+        return rocksdb::IOStatus::Corruption("lz4v2 payload does not decode");
       }
       return rocksdb::IOStatus::OK();
     }
     case Codec::kZstd: {
-      size_t n = ZSTD_decompress(dst, raw_len, stored.data(), stored.size());
+      // A zstd frame whose header claims more than raw_len fails here
+      // without allocating for it: the frame decodes into dst only.
+      size_t n = ZSTD_decompressDCtx(ThreadDCtx(), dst, raw_len, stored.data(),
+                                     stored.size());
       if (ZSTD_isError(n) || n != raw_len) {
-        return rocksdb::IOStatus::Corruption("zstd payload does not decode");
+        return rocksdb::IOStatus::Corruption("zstdv2 payload does not decode");
       }
       return rocksdb::IOStatus::OK();
     }
+    case Codec::kLz4Group:
+    case Codec::kZstdGroup:
+    case Codec::kUnknown:
+      break;
   }
-  return rocksdb::IOStatus::Corruption("unknown payload codec " +
+  return rocksdb::IOStatus::Corruption(std::string(CodecName(codec)) +
+                                       " payload needs its group decoder, or "
+                                       "the codec is unknown: " +
                                        std::to_string(static_cast<int>(codec)));
 }
 
 const char* CodecName(Codec codec) {
   switch (codec) {
     case Codec::kNone: return "none";
-    case Codec::kLz4: return "lz4";
-    case Codec::kZstd: return "zstd";
+    case Codec::kLz4: return "lz4v2";
+    case Codec::kZstd: return "zstdv2";
+    case Codec::kLz4Group: return "lz4";
+    case Codec::kZstdGroup: return "zstd";
+    case Codec::kUnknown: break;
   }
   return "unknown";
 }
 
 bool ParseCodec(const std::string& name, Codec* codec) {
-  for (Codec c : {Codec::kNone, Codec::kLz4, Codec::kZstd}) {
+  for (Codec c : {Codec::kNone, Codec::kLz4Group, Codec::kZstdGroup}) {
     if (name == CodecName(c)) {
       *codec = c;
       return true;

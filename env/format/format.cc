@@ -152,7 +152,9 @@ FrameCheck DecodeV1(const char* src, size_t avail, uint32_t seed,
   if (src[10] != 0 || src[11] != 0) return FrameCheck::kBadField;
   h->stored_len = GetFixed32(src + 4);
   h->type = static_cast<uint8_t>(src[8]);
-  h->codec = static_cast<Codec>(static_cast<uint8_t>(src[9]));
+  // Version 1 stored kNone, kLz4 and kZstd as 0-2.
+  const uint8_t codec = static_cast<uint8_t>(src[9]);
+  h->codec = codec <= 2 ? static_cast<Codec>(codec) : Codec::kUnknown;
   h->raw_len = GetFixed32(src + 12);
   h->file_id = GetFixed64(src + 16);
   h->offset = GetFixed64(src + 24);
@@ -172,7 +174,8 @@ FrameCheck DecodeV1(const char* src, size_t avail, uint32_t seed,
 //                 bits 4-5 codec; bit 6 offset present; bit 7 durable mark
 //                 present
 //   7 varint stored length, varint file id, [varint offset],
-//     [varint durable mark], [varint raw length if the codec is not none]
+//     [varint durable mark], [varint raw length if the codec is not none],
+//     [varint prev if the codec is a group codec (version 3)]
 //   payload
 // The check lets a scan judge a header (whether a frame cut short at the
 // tail is one of ours) without checksumming the payload a garbage length
@@ -214,20 +217,38 @@ uint16_t HeaderCheck16(uint32_t seed, const char* from, size_t n) {
 
 }  // namespace
 
-FrameCheck ParseFrameHeaderV2(const char* src, size_t avail, FrameHeader* h) {
+Codec CodecFromField(uint32_t version, uint8_t field) {
+  static constexpr Codec kV2[] = {Codec::kNone, Codec::kLz4, Codec::kZstd};
+  static constexpr Codec kV3[] = {Codec::kNone, Codec::kLz4Group,
+                                  Codec::kZstdGroup};
+  if (field >= 3) return Codec::kUnknown;
+  return version >= 3 ? kV3[field] : kV2[field];
+}
+
+uint8_t CodecField(uint32_t version, Codec codec) {
+  for (uint8_t field = 0; field < 3; ++field) {
+    if (CodecFromField(version, field) == codec) return field;
+  }
+  return 3;
+}
+
+FrameCheck ParseFrameHeaderV2(const char* src, size_t avail, FrameHeader* h,
+                              uint32_t version) {
   const size_t probe = std::min(avail, kMinFrameHeaderSize);
   if (AllZero(src, probe)) return FrameCheck::kZero;
   if (avail < kMinFrameHeaderSize) return FrameCheck::kTruncated;
   const char* const end = src + std::min(avail, kMaxFrameHeaderSize);
   const char* p = src + 7;
   const uint8_t kind = static_cast<uint8_t>(src[6]);
-  uint64_t stored = 0, file = 0, offset = 0, mark = 0, raw = 0;
+  uint64_t stored = 0, file = 0, offset = 0, mark = 0, raw = 0, prev = 0;
   bool parsed = GetVarint(&p, end, 5, &stored) &&
                 GetVarint(&p, end, 10, &file);
   if (parsed && (kind & kHasOffset)) parsed = GetVarint(&p, end, 10, &offset);
   if (parsed && (kind & kHasDurableMark)) parsed = GetVarint(&p, end, 5, &mark);
-  const Codec codec = static_cast<Codec>((kind & kCodecBits) >> kCodecShift);
-  if (parsed && codec != Codec::kNone) parsed = GetVarint(&p, end, 5, &raw);
+  const uint8_t field = (kind & kCodecBits) >> kCodecShift;
+  const Codec codec = CodecFromField(version, field);
+  if (parsed && field != 0) parsed = GetVarint(&p, end, 5, &raw);
+  if (parsed && IsGroupCodec(codec)) parsed = GetVarint(&p, end, 5, &prev);
   if (!parsed) {
     // Ran out of bytes, or a varint too long: not a header of ours, or one
     // cut short.
@@ -246,8 +267,9 @@ FrameCheck ParseFrameHeaderV2(const char* src, size_t avail, FrameHeader* h) {
   h->offset = offset;
   h->durable_mark = static_cast<uint32_t>(mark);
   h->header_len = static_cast<uint32_t>(p - src);
+  h->prev = static_cast<uint32_t>(prev);
   if (type == 0 || stored > UINT32_MAX || mark > UINT32_MAX ||
-      raw > UINT32_MAX) {
+      raw > UINT32_MAX || prev > kMaxGroupSpan) {
     return FrameCheck::kBadField;
   }
   return FrameCheck::kValid;
@@ -263,10 +285,10 @@ namespace {
 
 // The layout first (lengths and fields, as far as the bytes go), then the
 // header check; a field out of range under a matching check is kBadField.
-FrameCheck DecodeV2(const char* src, size_t avail, uint32_t seed,
-                    FrameHeader* h) {
+FrameCheck DecodeV2(uint32_t version, const char* src, size_t avail,
+                    uint32_t seed, FrameHeader* h) {
   FrameHeader parsed;
-  const FrameCheck layout = ParseFrameHeaderV2(src, avail, &parsed);
+  const FrameCheck layout = ParseFrameHeaderV2(src, avail, &parsed, version);
   if (layout != FrameCheck::kValid && layout != FrameCheck::kBadField) {
     return layout;
   }
@@ -282,14 +304,14 @@ FrameCheck DecodeV2(const char* src, size_t avail, uint32_t seed,
 }  // namespace
 
 void EncodeFrame(FrameHeader* h, const Slice& payload, uint32_t seed,
-                 std::string* out) {
+                 std::string* out, uint32_t version) {
   h->stored_len = static_cast<uint32_t>(payload.size());
   if (h->codec == Codec::kNone) h->raw_len = h->stored_len;
   const size_t start = out->size();
   out->resize(start + 7);
   (*out)[start + 6] = static_cast<char>(
       (h->type & kTypeBits) |
-      (static_cast<uint8_t>(h->codec) << kCodecShift) |
+      (CodecField(version, h->codec) << kCodecShift) |
       (h->has_offset ? kHasOffset : 0) |
       (h->durable_mark != 0 ? kHasDurableMark : 0));
   PutVarint(out, h->stored_len);
@@ -297,6 +319,7 @@ void EncodeFrame(FrameHeader* h, const Slice& payload, uint32_t seed,
   if (h->has_offset) PutVarint(out, h->offset);
   if (h->durable_mark != 0) PutVarint(out, h->durable_mark);
   if (h->codec != Codec::kNone) PutVarint(out, h->raw_len);
+  if (IsGroupCodec(h->codec)) PutVarint(out, h->prev);
   h->header_len = static_cast<uint32_t>(out->size() - start);
   out->append(payload.data(), payload.size());
   char* frame = &(*out)[start];
@@ -307,7 +330,7 @@ void EncodeFrame(FrameHeader* h, const Slice& payload, uint32_t seed,
 FrameCheck DecodeFrameHeader(uint32_t version, const char* src, size_t avail,
                              uint32_t seed, FrameHeader* h) {
   return version == 1 ? DecodeV1(src, avail, seed, h)
-                      : DecodeV2(src, avail, seed, h);
+                      : DecodeV2(version, src, avail, seed, h);
 }
 
 bool VerifyFrameBytes(uint32_t version, const char* frame,

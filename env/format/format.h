@@ -15,11 +15,14 @@
 
 namespace segwal {
 
-// Version 2 (written by this build): compact frame headers, no padding,
-// one checksum over each whole frame. Version 1 (40-byte frame headers,
-// 8-byte aligned, separate header and payload checksums) is still read: a
-// log may hold segments of both (old ones written before an upgrade).
-constexpr uint32_t kFormatVersion = 2;
+// Version 3 (written by this build): version 2's frames whose codecs are
+// streams in bounded groups (docs/format.md, "Compression groups").
+// Version 2: compact frame headers, no padding, one checksum over each
+// whole frame, each compressed payload a whole lz4 block or zstd frame.
+// Version 1 (40-byte frame headers, 8-byte aligned, separate header and
+// payload checksums). Every version is still read: a log may hold segments
+// of each (old ones written before an upgrade).
+constexpr uint32_t kFormatVersion = 3;
 constexpr uint32_t kOldestFormatVersion = 1;
 
 // The header occupies the first block of a segment so that frames (and
@@ -34,7 +37,7 @@ constexpr char kSegmentMagic[8] = {'s', 'e', 'g', 'w', 'a', 'l', '\r', '\n'};
 // bytes and frames follow one another with no padding.
 constexpr size_t kFrameHeaderSizeV1 = 40;
 constexpr size_t kMinFrameHeaderSize = 9;
-constexpr size_t kMaxFrameHeaderSize = 42;
+constexpr size_t kMaxFrameHeaderSize = 47;  // 42 in version 2
 // Appends are cut into frames of at most this many payload bytes, so a
 // reader never decodes more than this to return a byte.
 constexpr uint32_t kMaxDataFramePayload = 1u << 20;
@@ -65,7 +68,29 @@ inline bool IsDataFrame(uint8_t type) {
 // know it; any other unknown type is an error (written by a newer segwal).
 constexpr uint8_t kFrameTypeSafeToIgnore = 0x80;
 
-enum class Codec : uint8_t { kNone = 0, kLz4 = 1, kZstd = 2 };
+// How a data frame's payload is stored. kLz4 and kZstd (format versions 1
+// and 2) are whole lz4 blocks and zstd frames, each decoded alone; they are
+// read, never written. kLz4Group and kZstdGroup (version 3) are frames of a
+// compression group: the first frame of a group decodes alone, each later
+// one only after the frames of its group before it (FrameHeader::prev).
+enum class Codec : uint8_t {
+  kNone = 0,
+  kLz4 = 1,
+  kZstd = 2,
+  kLz4Group = 3,
+  kZstdGroup = 4,
+  kUnknown = 15,  // a codec field this build cannot read
+};
+inline bool IsGroupCodec(Codec codec) {
+  return codec == Codec::kLz4Group || codec == Codec::kZstdGroup;
+}
+
+// Compression groups (version 3): the decoded bytes of a group are at most
+// kMaxGroupRawBytes, and its frames lie within kMaxGroupSpan bytes of one
+// segment (from the first frame's header to the last frame's end), so
+// decoding any frame reads and decodes at most that much.
+constexpr uint32_t kMaxGroupRawBytes = 1u << 20;
+constexpr uint32_t kMaxGroupSpan = 2u << 20;
 
 struct SegmentHeader {
   uint32_t version = kFormatVersion;  // how its frames are laid out
@@ -119,6 +144,10 @@ struct FrameHeader {
   // field (header and payload).
   uint32_t crc = 0;
   uint32_t header_len = 0;  // bytes before the payload
+  // Group codecs only: 0 when the frame starts a compression group, else
+  // how many bytes before this frame's start (in the same segment) the
+  // previous frame of its group starts.
+  uint32_t prev = 0;
 };
 
 // A version-2 frame carries the durable mark at least once per this many
@@ -154,10 +183,13 @@ inline uint64_t MinFrameHeaderSize(uint32_t version) {
   return version == 1 ? kFrameHeaderSizeV1 : kMinFrameHeaderSize;
 }
 
-// Appends a version-2 frame (header, then payload) to *out. Completes
-// *header as written: stored_len, raw_len (for kNone), crc, header_len.
+// Appends a frame of format `version` (2 or 3: the header, then the
+// payload) to *out. Completes *header as written: stored_len, raw_len (for
+// kNone), crc, header_len. The codec must be one `version` stores (kNone,
+// kLz4, kZstd in 2; kNone and the group codecs in 3).
 void EncodeFrame(FrameHeader* header, const rocksdb::Slice& payload,
-                 uint32_t seed, std::string* out);
+                 uint32_t seed, std::string* out,
+                 uint32_t version = kFormatVersion);
 // Version 1, for tests that write logs as older segwal did: writes
 // exactly kFrameHeaderSizeV1 bytes; header.crc (the payload checksum,
 // PayloadChecksumV1) must already be set.
@@ -169,8 +201,10 @@ uint32_t PayloadChecksumV1(const char* payload, size_t n);
 // header at src as far as its bytes go (kValid, kZero, kTruncated,
 // kBadChecksum for an overlong varint, kBadField for an out-of-range
 // field, with *header filled). Tests and fuzzers use it to craft frames.
+// `version` (2 or 3) says what the codec field means.
 FrameCheck ParseFrameHeaderV2(const char* src, size_t avail,
-                              FrameHeader* header);
+                              FrameHeader* header,
+                              uint32_t version = kFormatVersion);
 // Writes the header check and frame checksum of the version-2 frame at
 // `frame` laid out as `header` says (header_len, stored_len).
 void SealFrameV2(char* frame, const FrameHeader& header, uint32_t seed);
@@ -188,6 +222,12 @@ bool VerifyFrameBytes(uint32_t version, const char* frame,
                       uint32_t header_len, uint32_t stored_len, uint32_t crc,
                       uint32_t seed);
 const char* FrameCheckName(FrameCheck check);
+
+// The codec field of a version-2/3 frame header and back (2 bits):
+// version 2 stores kNone, kLz4, kZstd as 0-2; version 3 stores kNone,
+// kLz4Group, kZstdGroup as 0-2. Anything else reads as kUnknown.
+Codec CodecFromField(uint32_t version, uint8_t field);
+uint8_t CodecField(uint32_t version, Codec codec);
 
 // Little-endian fixed-width helpers shared by the encoders.
 void PutFixed16(char* dst, uint16_t v);

@@ -18,6 +18,7 @@ const char* DamageKindName(DamageKind kind) {
     case DamageKind::kDamagedDurable: return "damaged_durable";
     case DamageKind::kTornTail: return "torn_tail";
     case DamageKind::kMissingBytes: return "missing_bytes";
+    case DamageKind::kBrokenGroup: return "broken_group";
   }
   return "unknown";
 }

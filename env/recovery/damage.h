@@ -24,6 +24,8 @@ enum class DamageKind {
   kDamagedDurable,    // bad bytes at the tail below a later frame's durable mark
   kTornTail,          // the newest segment ends in a frame of ours cut short
   kMissingBytes,      // a logical file lacks bytes no frame holds any more
+  kBrokenGroup,       // a valid frame of a compression group whose earlier
+                      // frame is damaged or missing: it cannot be decoded
 };
 const char* DamageKindName(DamageKind kind);
 

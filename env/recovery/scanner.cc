@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <unordered_map>
 
 #include "env/format/file_names.h"
 #include "env/recovery/scan_buffer.h"
@@ -73,6 +74,8 @@ bool CheckFrame(uint32_t version, const Slice& image, uint64_t pos,
       break;
     case Codec::kLz4:
     case Codec::kZstd:
+    case Codec::kLz4Group:
+    case Codec::kZstdGroup:
       if (h->raw_len > kMaxDataFramePayload) {
         fault->reason = "decoded length " + std::to_string(h->raw_len) +
                         " exceeds the frame maximum";
@@ -84,6 +87,52 @@ bool CheckFrame(uint32_t version, const Slice& image, uint64_t pos,
           "unknown codec " + std::to_string(static_cast<int>(h->codec));
       return false;
   }
+  return true;
+}
+
+// The frames of compression groups a segment scan kept so far, by segment
+// offset: what a later frame of the group must follow.
+struct GroupTail {
+  uint64_t file_id = 0;
+  uint64_t file_end = 0;     // logical offset just past the frame's bytes
+  uint64_t group_start = 0;  // segment offset of the group's first frame
+  uint64_t group_raw = 0;    // decoded bytes of the group up to the frame
+  Codec codec = Codec::kNone;
+};
+using GroupTails = std::unordered_map<uint64_t, GroupTail>;
+
+// Whether the valid group frame `h` at `pos` follows a kept frame of its
+// group (the frame its `prev` names, holding the bytes of the same file
+// just before it, in bounds); a frame starting a group always does. Records
+// it in *tails if so; else *fault names the frame it depends on.
+bool FollowsGroup(const FrameHeader& h, uint64_t pos, uint64_t footprint,
+                  GroupTails* tails, FrameFault* fault) {
+  GroupTail tail{h.file_id, h.offset + h.raw_len, pos, h.raw_len, h.codec};
+  if (h.prev != 0) {
+    const uint64_t at = pos - std::min<uint64_t>(pos, h.prev);
+    const auto it = tails->find(at);
+    const bool follows =
+        it != tails->end() && it->second.file_id == h.file_id &&
+        it->second.codec == h.codec && h.has_offset &&
+        it->second.file_end == h.offset &&
+        it->second.group_raw + h.raw_len <= kMaxGroupRawBytes &&
+        pos + footprint - it->second.group_start <= kMaxGroupSpan;
+    if (!follows) {
+      *fault = FrameFault{DamageKind::kBrokenGroup,
+                          "depends on damaged frame at offset " +
+                              std::to_string(at) +
+                              " (the previous frame of its compression "
+                              "group is damaged, skipped or not of its group)",
+                          true};
+      return false;
+    }
+    tail.group_start = it->second.group_start;
+    tail.group_raw = it->second.group_raw + h.raw_len;
+    // A frame has one successor in its group: the map holds about one
+    // frame per group.
+    tails->erase(it);
+  }
+  (*tails)[pos] = tail;
   return true;
 }
 
@@ -445,6 +494,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   const uint64_t step = FrameAlignment(version);
   const uint64_t min_header = MinFrameHeaderSize(version);
   const FrameLocation where{seg->id, 0, seg->header.created_unix_time};
+  GroupTails groups;  // a group never leaves its segment
   uint64_t pos = kSegmentHeaderBlock;
   while (pos < limit) {
     FrameHeader h;
@@ -457,6 +507,15 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
                          "frames precede the first file-table snapshot: the "
                          "start of the log is missing",
                          true};
+    }
+    // A frame of a group is only decodable after the group's earlier
+    // frames; one whose group is broken is damage of its own, never a torn
+    // write (it checks out), and dropping it costs at most the rest of
+    // its group.
+    GroupTails::iterator kept_tail = groups.end();
+    if (valid && IsGroupCodec(h.codec)) {
+      valid = FollowsGroup(h, pos, FrameFootprint(version, h), &groups, &fault);
+      if (valid) kept_tail = groups.find(pos);
     }
     if (valid && skipped_any_ && IsDataFrame(h.type)) {
       // A skipped frame of this file left a gap before this one: the file
@@ -476,6 +535,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
       if (!s.ok()) {
         valid = false;
         fault = FrameFault{DamageKind::kRejectedFrame, s.ToString(), true};
+        if (kept_tail != groups.end()) groups.erase(kept_tail);
       }
     }
     if (valid) {
@@ -488,7 +548,7 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
       pos += FrameFootprint(version, h);
       continue;
     }
-    if (!sealed) {
+    if (!sealed && fault.kind != DamageKind::kBrokenGroup) {
       bool damaged = false;
       bool later_frames = false;
       const uint64_t cut_before = info_->bytes_cut;
@@ -501,7 +561,10 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
         break;
       }
     } else {
-      s = Report(Damage{fault.kind, seg->id, pos, limit - pos, fault.reason},
+      const uint64_t lost = fault.kind == DamageKind::kBrokenGroup
+                                ? FrameFootprint(version, h)
+                                : limit - pos;
+      s = Report(Damage{fault.kind, seg->id, pos, lost, fault.reason},
                  &action);
       if (!s.ok()) return s;
     }
@@ -512,7 +575,8 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
     // Skipped: step over the frame if its length is trustworthy (a
     // version-1 header has a checksum of its own), else look for the next
     // frame that checks out.
-    uint64_t next = fault.header_ok && version == 1
+    uint64_t next = (fault.header_ok && version == 1) ||
+                            fault.kind == DamageKind::kBrokenGroup
                         ? pos + FrameFootprint(version, h)
                         : pos + step;
     while (next + min_header <= limit) {

@@ -2,25 +2,31 @@
 // snapshots included) and the payload codecs on arbitrary bytes.
 //
 // Input: byte 0 selects what to exercise:
-//   even: a sequence of frames of format version 2 (bit 2 clear) or 1
-//         (bit 2 set). With bit 1 clear the bytes are decoded as they are
+//   even: a sequence of frames of format version 3 (bits 2 and 3 clear),
+//         2 (bit 3 set) or 1 (bit 2 set). With bit 1 clear the bytes are decoded as they are
 //         (a frame that does not check out is stepped over by a byte);
 //         with bit 1 set each frame's fields are taken from the input and
 //         encoded as the writer does, and must decode to the same fields.
 //         Valid frames reach FileTable::Apply. The table must survive any
 //         sequence; then its snapshot must replay into an empty table and
 //         agree with itself.
-//   odd:  DecompressPayload: byte 1 the codec, bytes 2-4 raw_len (at most
+//   odd:  the payload codecs. Byte 1 % 6 picks one: 0-3 DecompressPayload
+//         (none, lz4v2, zstdv2, unknown) with bytes 2-4 raw_len (at most
 //         kMaxDataFramePayload, as recovery enforces), the rest the stored
-//         payload.
+//         payload; 4-5 a GroupDecoder (lz4, zstd group) fed a sequence of
+//         frames, each [flags u8 (bit 0: starts a group)] [raw_len u24]
+//         [stored length u16] [stored bytes]. What decodes must encode
+//         with a GroupEncoder and decode again to the same bytes.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "env/format/codec.h"
+#include "env/format/group_codec.h"
 #include "env/format/crc32c.h"
 #include "env/table/file_table.h"
 #include "env/format/format.h"
@@ -64,15 +70,22 @@ bool NextFrame(uint32_t version, bool fix, const uint8_t* data, size_t size,
   }
   FrameHeader in;
   in.type = static_cast<uint8_t>(Take(data, size, pos, 1));
-  if (version == 2) {
+  if (version >= 2) {
     // Four bits of type, 0 never written; 12-15 read back as safe to
     // ignore.
     in.type = std::max<uint8_t>(1, in.type & 0x0f);
     if (in.type >= 12) in.type |= kFrameTypeSafeToIgnore;
   }
   const uint8_t flags = static_cast<uint8_t>(Take(data, size, pos, 1));
-  in.codec = static_cast<Codec>(flags & 3);
+  // Version 1 stores the codec as a byte (0-2 known), later ones as a
+  // field of two bits.
+  in.codec = version != 1 ? CodecFromField(version, flags & 3)
+             : (flags & 3) == 3 ? Codec::kUnknown
+                                : static_cast<Codec>(flags & 3);
   in.has_offset = (flags & 4) != 0;
+  if (IsGroupCodec(in.codec)) {
+    in.prev = static_cast<uint32_t>(Take(data, size, pos, 3)) % kMaxGroupSpan;
+  }
   in.file_id = Take(data, size, pos, 1);
   in.offset = Take(data, size, pos, 3);
   in.durable_mark = static_cast<uint32_t>(Take(data, size, pos, 3));
@@ -92,7 +105,7 @@ bool NextFrame(uint32_t version, bool fix, const uint8_t* data, size_t size,
     in.has_offset = true;
     in.header_len = kFrameHeaderSizeV1;
   } else {
-    EncodeFrame(&in, payload, kSeed, frame);
+    EncodeFrame(&in, payload, kSeed, frame, version);
   }
   if (DecodeFrameHeader(version, frame->data(), frame->size(), kSeed, h) !=
           FrameCheck::kValid ||
@@ -101,6 +114,7 @@ bool NextFrame(uint32_t version, bool fix, const uint8_t* data, size_t size,
       h->file_id != in.file_id || h->has_offset != in.has_offset ||
       (h->has_offset && h->offset != in.offset) ||
       h->durable_mark != in.durable_mark || h->stored_len != n ||
+      h->prev != in.prev ||
       h->header_len != in.header_len) {
     fprintf(stderr, "a frame encoded as the writer does fails to decode\n");
     abort();
@@ -173,9 +187,7 @@ void FuzzFrames(const uint8_t* data, size_t size, uint32_t version,
   }
 }
 
-void FuzzCodec(const uint8_t* data, size_t size) {
-  if (size < 5) return;
-  const Codec codec = static_cast<Codec>(data[1] % 4);  // 3: unknown
+void FuzzWholeCodec(const uint8_t* data, size_t size, Codec codec) {
   uint32_t raw_len = data[2] | (data[3] << 8) | (data[4] << 16);
   raw_len = std::min<uint32_t>(raw_len, kMaxDataFramePayload);
   Slice stored(reinterpret_cast<const char*>(data) + 5, size - 5);
@@ -195,6 +207,55 @@ void FuzzCodec(const uint8_t* data, size_t size) {
   }
 }
 
+// Frames of arbitrary bytes through one GroupDecoder, which must refuse
+// what does not decode (never read or write out of bounds, never allocate
+// past its bound); the bytes of the frames that decoded, in order, must
+// survive a GroupEncoder and a fresh GroupDecoder.
+void FuzzGroupCodec(const uint8_t* data, size_t size, Codec codec) {
+  GroupDecoder decoder;
+  std::vector<std::string> decoded;
+  size_t pos = 2;
+  for (int frames = 0; frames < 64 && pos < size; ++frames) {
+    const bool start = (Take(data, size, &pos, 1) & 1) != 0;
+    const uint32_t raw_len = static_cast<uint32_t>(
+        std::min<uint64_t>(Take(data, size, &pos, 3), kMaxDataFramePayload));
+    const size_t want = static_cast<size_t>(Take(data, size, &pos, 2));
+    const size_t n = std::min(want, size - std::min(size, pos));
+    const Slice stored(reinterpret_cast<const char*>(data) + pos, n);
+    pos += n;
+    std::string dst(raw_len, '\0');
+    if (decoder.Decode(codec, start, stored, &dst[0], raw_len).ok()) {
+      if (start) decoded.clear();
+      decoded.push_back(std::move(dst));
+    } else {
+      decoded.clear();  // the group is broken: only a new start decodes
+    }
+  }
+  GroupEncoder encoder(codec, 0, kMaxGroupRawBytes);
+  GroupDecoder again;
+  for (size_t i = 0; i < decoded.size(); ++i) {
+    std::string stored;
+    const bool start = encoder.Compress(decoded[i], &stored);
+    std::string back(decoded[i].size(), '\0');
+    if ((i == 0 && !start) ||
+        !again.Decode(codec, start, stored, &back[0], back.size()).ok() ||
+        back != decoded[i]) {
+      fprintf(stderr, "group codec round trip failed at frame %zu\n", i);
+      abort();
+    }
+  }
+}
+
+void FuzzCodec(const uint8_t* data, size_t size) {
+  if (size < 5) return;
+  switch (data[1] % 6) {
+    case 4: return FuzzGroupCodec(data, size, Codec::kLz4Group);
+    case 5: return FuzzGroupCodec(data, size, Codec::kZstdGroup);
+    case 3: return FuzzWholeCodec(data, size, static_cast<Codec>(9));
+    default: return FuzzWholeCodec(data, size, static_cast<Codec>(data[1] % 6));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -202,8 +263,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 1) {
     FuzzCodec(data, size);
   } else {
-    FuzzFrames(data + 1, size - 1, (data[0] & 4) != 0 ? 1 : 2,
-               (data[0] & 2) != 0);
+    const uint32_t version =
+        (data[0] & 4) != 0 ? 1 : (data[0] & 8) != 0 ? 2 : 3;
+    FuzzFrames(data + 1, size - 1, version, (data[0] & 2) != 0);
   }
   return 0;
 }

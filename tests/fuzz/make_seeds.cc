@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "env/format/codec.h"
+#include "env/format/group_codec.h"
 #include "env/format/file_names.h"
 #include "env/format/format.h"
 #include "env/engine/log.h"
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
   mkdir(rdir.c_str(), 0755);
   mkdir(fdir.c_str(), 0755);
   int n = 0;
-  for (Codec codec : {Codec::kNone, Codec::kLz4, Codec::kZstd}) {
+  for (Codec codec : {Codec::kNone, Codec::kLz4Group, Codec::kZstdGroup}) {
     std::vector<std::string> images = WriteLog(codec, 40 + 20 * n);
     if (images.size() > 3) images.erase(images.begin(), images.end() - 3);
     const std::string tag = CodecName(codec);
@@ -150,16 +151,40 @@ int main(int argc, char** argv) {
     fixed[0] = 2;
     WriteFile(fdir + "/frames-fix-" + tag, fixed);
     if (codec != Codec::kNone) {
+      // Codec target: the whole-payload codec of format version 2 ...
+      const Codec whole = codec == Codec::kLz4Group ? Codec::kLz4 : Codec::kZstd;
       const std::string raw = Text(3000, 11);
       std::string stored;
-      if (CompressPayload(codec, 0, raw, &stored)) {
+      if (CompressPayload(whole, 0, raw, &stored)) {
         std::string seed(1, '\1');
-        seed.push_back(static_cast<char>(codec));
+        seed.push_back(static_cast<char>(whole));
         seed.push_back(static_cast<char>(raw.size() & 0xff));
         seed.push_back(static_cast<char>((raw.size() >> 8) & 0xff));
         seed.push_back(static_cast<char>((raw.size() >> 16) & 0xff));
-        WriteFile(fdir + "/codec-" + tag, seed + stored);
+        WriteFile(fdir + "/codec-" + CodecName(whole), seed + stored);
       }
+      // ... and a group of the group codec, past its first dictionary:
+      // [flags][raw_len u24][stored length u16][stored] per frame.
+      GroupEncoder encoder(codec, 0, 64 * 1024);
+      std::string seed(1, '\1');
+      seed.push_back(static_cast<char>(codec == Codec::kLz4Group ? 4 : 5));
+      bool second_group = false;
+      for (int i = 0; i < 400; ++i) {
+        const std::string chunk = Text(200 + 37 * (i % 9), 100 + i);
+        std::string out;
+        const bool start = encoder.Compress(chunk, &out);
+        if (start && i > 0) second_group = true;
+        if (!second_group) continue;
+        seed.push_back(static_cast<char>(start ? 1 : 0));
+        for (int b = 0; b < 3; ++b) {
+          seed.push_back(static_cast<char>((chunk.size() >> (8 * b)) & 0xff));
+        }
+        seed.push_back(static_cast<char>(out.size() & 0xff));
+        seed.push_back(static_cast<char>((out.size() >> 8) & 0xff));
+        seed += out;
+        if (seed.size() > 6000) break;
+      }
+      WriteFile(fdir + "/group-" + tag, seed);
     }
     ++n;
   }
