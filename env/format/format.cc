@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "env/format/crc32c.h"
+#include "env/format/varint.h"
 
 namespace segwal {
 
@@ -188,13 +189,6 @@ constexpr uint8_t kCodecBits = 0x30;
 constexpr uint8_t kHasOffset = 0x40;
 constexpr uint8_t kHasDurableMark = 0x80;
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
 // Reads a varint of at most `max_bytes` bytes from [*p, end).
 bool GetVarint(const char** p, const char* end, int max_bytes, uint64_t* v) {
@@ -314,12 +308,12 @@ void EncodeFrame(FrameHeader* h, const Slice& payload, uint32_t seed,
       (CodecField(version, h->codec) << kCodecShift) |
       (h->has_offset ? kHasOffset : 0) |
       (h->durable_mark != 0 ? kHasDurableMark : 0));
-  PutVarint(out, h->stored_len);
-  PutVarint(out, h->file_id);
-  if (h->has_offset) PutVarint(out, h->offset);
-  if (h->durable_mark != 0) PutVarint(out, h->durable_mark);
-  if (h->codec != Codec::kNone) PutVarint(out, h->raw_len);
-  if (IsGroupCodec(h->codec)) PutVarint(out, h->prev);
+  PutVarint64(out, h->stored_len);
+  PutVarint64(out, h->file_id);
+  if (h->has_offset) PutVarint64(out, h->offset);
+  if (h->durable_mark != 0) PutVarint64(out, h->durable_mark);
+  if (h->codec != Codec::kNone) PutVarint64(out, h->raw_len);
+  if (IsGroupCodec(h->codec)) PutVarint64(out, h->prev);
   h->header_len = static_cast<uint32_t>(out->size() - start);
   out->append(payload.data(), payload.size());
   char* frame = &(*out)[start];

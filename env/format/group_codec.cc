@@ -10,6 +10,8 @@
 #include <deque>
 #include <vector>
 
+#include "env/format/varint.h"
+
 namespace segwal {
 namespace {
 
@@ -33,28 +35,6 @@ constexpr uint32_t kDictionaryGroup = 64 * 1024;
 constexpr size_t kSampleBytes = 8 * 1024;
 constexpr size_t kDictionaryContent = 8;
 constexpr size_t kMaxDictionary = 4096;
-
-void PutVarint32(std::string* out, uint32_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool GetVarint32(Slice* in, uint32_t* v) {
-  uint32_t result = 0;
-  for (int i = 0; i < 5 && !in->empty(); ++i) {
-    const uint8_t byte = static_cast<uint8_t>((*in)[0]);
-    in->remove_prefix(1);
-    result |= static_cast<uint32_t>(byte & 0x7f) << (7 * i);
-    if ((byte & 0x80) == 0) {
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
 
 int WindowLogFor(uint32_t bytes) {
   int log = 10;  // ZSTD_WINDOWLOG_MIN
@@ -165,7 +145,7 @@ void GroupEncoder::CompressZstd(const Slice& chunk, bool start,
     ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
     MakeDictionary();
     const std::string& dict = state_->dictionary;
-    PutVarint32(out, static_cast<uint32_t>(dict.size()));
+    PutVarint64(out, dict.size());
     out->append(dict);
     ZSTD_CCtx_loadDictionary_advanced(c, dict.data(), dict.size(),
                                       ZSTD_dlm_byRef, ZSTD_dct_fullDict);
@@ -298,8 +278,8 @@ IOStatus GroupDecoder::DecodeZstd(bool start, const Slice& stored, char* dst,
   Slice rest = stored;
   if (start) {
     ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
-    uint32_t dict_len = 0;
-    if (!GetVarint32(&rest, &dict_len) || dict_len > rest.size()) {
+    uint64_t dict_len = 0;
+    if (!GetVarint64(&rest, &dict_len) || dict_len > rest.size()) {
       return Bad(Codec::kZstdGroup, "has a dictionary length past its end");
     }
     // Copied: the payload's buffer is the caller's. An empty one unloads

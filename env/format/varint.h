@@ -1,4 +1,4 @@
-// LEB128 varints for the snapshot payload.
+// LEB128 varints (the snapshot payload, a zstd group's dictionary length).
 #pragma once
 
 #include <cstdint>
