@@ -7,163 +7,11 @@
 #include <unordered_map>
 
 #include "env/format/file_names.h"
+#include "env/recovery/frame_check.h"
 #include "env/recovery/scan_buffer.h"
 
 namespace segwal {
 namespace {
-
-// Why the bytes at a frame position are not a valid frame.
-struct FrameFault {
-  DamageKind kind = DamageKind::kBadFrameHeader;
-  std::string reason;
-  // The header itself checked out, so its length can be trusted to step
-  // over the frame.
-  bool header_ok = false;
-};
-
-// Checks the frame at `pos` of a segment image (of format `version`) whose
-// frames end by `limit`. True for a valid frame (*h decoded); else *fault
-// says why not.
-bool CheckFrame(uint32_t version, const Slice& image, uint64_t pos,
-                uint64_t limit, uint32_t seed, FrameHeader* h,
-                FrameFault* fault) {
-  fault->header_ok = false;
-  fault->kind = DamageKind::kBadFrameHeader;
-  if (limit - pos < MinFrameHeaderSize(version)) {
-    fault->reason = "truncated frame header (" + std::to_string(limit - pos) +
-                    " bytes before the end)";
-    return false;
-  }
-  // The image may end before `limit` (a file shorter than its segment, see
-  // ScanSegment): what lies beyond reads as zeros.
-  const uint64_t avail =
-      pos < image.size() ? std::min<uint64_t>(image.size(), limit) - pos : 0;
-  const FrameCheck check = avail == 0
-                               ? FrameCheck::kZero
-                               : DecodeFrameHeader(version, image.data() + pos,
-                                                   avail, seed, h);
-  if (check != FrameCheck::kValid) {
-    fault->reason = FrameCheckName(check);
-    return false;
-  }
-  const uint64_t room = limit - pos - h->header_len;
-  if (h->header_len > limit - pos || h->stored_len > room) {
-    fault->reason = "frame length " + std::to_string(h->stored_len) +
-                    " exceeds the " +
-                    std::to_string(limit - pos - std::min<uint64_t>(
-                                                     limit - pos,
-                                                     h->header_len)) +
-                    " bytes left in the segment";
-    return false;  // the length cannot be used to step over it
-  }
-  fault->header_ok = true;
-  fault->kind = DamageKind::kBadPayload;
-  // A payload running past the image's end, into zeros the image does not
-  // hold, cannot match its checksum.
-  if (pos + h->header_len + h->stored_len > image.size() ||
-      !VerifyFrame(version, image.data() + pos, *h, seed)) {
-    fault->reason = "payload checksum mismatch";
-    return false;
-  }
-  switch (h->codec) {
-    case Codec::kNone:
-      if (h->raw_len != h->stored_len) {
-        fault->reason = "raw frame with two lengths";
-        return false;
-      }
-      break;
-    case Codec::kLz4:
-    case Codec::kZstd:
-    case Codec::kLz4Group:
-    case Codec::kZstdGroup:
-      if (h->raw_len > kMaxDataFramePayload) {
-        fault->reason = "decoded length " + std::to_string(h->raw_len) +
-                        " exceeds the frame maximum";
-        return false;
-      }
-      break;
-    default:
-      fault->reason =
-          "unknown codec " + std::to_string(static_cast<int>(h->codec));
-      return false;
-  }
-  return true;
-}
-
-// The frames of compression groups a segment scan kept so far, by segment
-// offset: what a later frame of the group must follow.
-struct GroupTail {
-  uint64_t file_id = 0;
-  uint64_t file_end = 0;     // logical offset just past the frame's bytes
-  uint64_t group_start = 0;  // segment offset of the group's first frame
-  uint64_t group_raw = 0;    // decoded bytes of the group up to the frame
-  Codec codec = Codec::kNone;
-};
-using GroupTails = std::unordered_map<uint64_t, GroupTail>;
-
-// Whether the valid group frame `h` at `pos` follows a kept frame of its
-// group (the frame its `prev` names, holding the bytes of the same file
-// just before it, in bounds); a frame starting a group always does. Records
-// it in *tails if so; else *fault names the frame it depends on.
-bool FollowsGroup(const FrameHeader& h, uint64_t pos, uint64_t footprint,
-                  GroupTails* tails, FrameFault* fault) {
-  GroupTail tail{h.file_id, h.offset + h.raw_len, pos, h.raw_len, h.codec};
-  if (h.prev != 0) {
-    const uint64_t at = pos - std::min<uint64_t>(pos, h.prev);
-    const auto it = tails->find(at);
-    const bool follows =
-        it != tails->end() && it->second.file_id == h.file_id &&
-        it->second.codec == h.codec && h.has_offset &&
-        it->second.file_end == h.offset &&
-        it->second.group_raw + h.raw_len <= kMaxGroupRawBytes &&
-        pos + footprint - it->second.group_start <= kMaxGroupSpan;
-    if (!follows) {
-      *fault = FrameFault{DamageKind::kBrokenGroup,
-                          "depends on damaged frame at offset " +
-                              std::to_string(at) +
-                              " (the previous frame of its compression "
-                              "group is damaged, skipped or not of its group)",
-                          true};
-      return false;
-    }
-    tail.group_start = it->second.group_start;
-    tail.group_raw = it->second.group_raw + h.raw_len;
-    // A frame has one successor in its group: the map holds about one
-    // frame per group.
-    tails->erase(it);
-  }
-  (*tails)[pos] = tail;
-  return true;
-}
-
-bool IsValidFrame(uint32_t version, const Slice& image, uint64_t pos,
-                  uint64_t limit, uint32_t seed, FrameHeader* h) {
-  FrameFault unused;
-  return CheckFrame(version, image, pos, limit, seed, h, &unused);
-}
-
-// The first position at or after `pos` (a multiple of `step` past it)
-// where a frame header could start: one that does not lie wholly inside
-// the run of zero bytes at `pos` (a header is never all zero). `pos` if
-// the byte there is not zero.
-uint64_t PastZeros(const Slice& image, uint64_t pos, uint64_t step,
-                   uint64_t min_header) {
-  if (pos >= image.size() || image[pos] != 0) return pos;
-  // Eight bytes at a time: a segment's unwritten tail is megabytes of
-  // zeros, scanned at every open.
-  uint64_t q = pos;
-  while (q + sizeof(uint64_t) <= image.size()) {
-    uint64_t word;
-    std::memcpy(&word, image.data() + q, sizeof(word));
-    if (word != 0) break;
-    q += sizeof(word);
-  }
-  while (q < image.size() && image[q] == 0) ++q;
-  // A header starting at p must hold a non-zero byte, so q < p + min_header.
-  const uint64_t first = q >= min_header ? q - min_header + 1 : 0;
-  if (first <= pos) return pos;
-  return pos + AlignUp(first - pos, step);
-}
 
 class Scanner {
  public:
@@ -189,22 +37,29 @@ class Scanner {
   IOStatus LoadCandidates(std::vector<Candidate>* candidates);
   IOStatus ClassifyHeaders(std::vector<Candidate>* candidates,
                            std::vector<Candidate>* active);
-  // A segment file's bytes, read ahead of the scan.
+  // What the scan of one segment reads, decided once before any is read
+  // (the buffers are sized by it): where its frames must end when it is
+  // sealed (0: the newest segment, tail rules apply), the file's size, and
+  // how many bytes stand for the file (0: none are read).
+  struct Plan {
+    uint64_t bound = 0;
+    uint64_t file_size = 0;
+    uint64_t held = 0;
+  };
+  // A segment's bytes, read ahead of the scan.
   struct Image {
     ScanBuffer* buffer = nullptr;
-    uint64_t held = 0;  // bytes of buffer that stand for the file
-    uint64_t file_size = 0;
     IOStatus status;
   };
   // The bytes ScanSegment needs of a segment whose frames end by `limit`:
   // the file's, then zeros up to one largest frame past its end.
   static uint64_t HeldBytes(uint64_t file_size, uint64_t limit);
-  // Reads them into image->buffer (zeros past the file's end).
-  static void Load(StorageFile* file, uint64_t limit, Image* image);
-  // Scans one segment from its image. `bound` is where its frames must end
-  // when it is sealed; 0 means the newest segment (tail rules apply). Sets
-  // *stopped when the reporter ends recovery inside it.
-  IOStatus ScanSegment(ScannedSegment* seg, uint64_t bound,
+  // Reads plan.held bytes of `file` into image->buffer (zeros past the
+  // file's end).
+  static void Load(StorageFile* file, const Plan& plan, Image* image);
+  // Scans one segment from its image. Sets *stopped when the reporter ends
+  // recovery inside it.
+  IOStatus ScanSegment(ScannedSegment* seg, const Plan& plan,
                        const Image& loaded, bool* stopped);
   // Where segment i's frames must end (0: the newest), by its successor.
   static uint64_t BoundOf(const std::vector<Candidate>& active, size_t i);
@@ -443,15 +298,15 @@ uint64_t Scanner::HeldBytes(uint64_t file_size, uint64_t limit) {
                  kMaxDataFramePayload + 2 * kMaxFrameHeaderSize);
 }
 
-void Scanner::Load(StorageFile* file, uint64_t limit, Image* image) {
-  image->status = file->Size(&image->file_size);
-  if (!image->status.ok()) return;
-  image->held = HeldBytes(image->file_size, limit);
+void Scanner::Load(StorageFile* file, const Plan& plan, Image* image) {
+  image->status = IOStatus::OK();  // nothing left from an earlier segment
+  if (plan.held == 0) return;
   size_t got = 0;
-  image->status = file->Read(0, image->held, image->buffer->data(), &got);
+  image->status = file->Read(0, plan.held, image->buffer->data(), &got);
   if (!image->status.ok()) return;
-  // The buffer is reused: what lies past the file must read as zeros.
-  std::memset(image->buffer->data() + got, 0, image->held - got);
+  // The buffer is reused, and the file may have grown or shrunk since its
+  // size was taken: what lies past the bytes read must read as zeros.
+  std::memset(image->buffer->data() + got, 0, plan.held - got);
 }
 
 uint64_t Scanner::BoundOf(const std::vector<Candidate>& active, size_t i) {
@@ -466,8 +321,9 @@ uint64_t Scanner::LimitOf(const Candidate& c, uint64_t bound) {
   return bound < kSegmentHeaderBlock || bound > size ? 0 : bound;
 }
 
-IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
+IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
                               const Image& loaded, bool* stopped) {
+  const uint64_t bound = plan.bound;
   const bool sealed = bound != 0;
   const uint64_t size = seg->header.segment_size;
   const uint64_t limit = sealed ? bound : size;
@@ -485,9 +341,9 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, uint64_t bound,
   }
   if (!loaded.status.ok()) return loaded.status;
   IOStatus s;
-  const Slice image(loaded.buffer->data(), loaded.held);
-  seg->file_size = loaded.file_size;
-  info_->bytes_scanned += std::min(loaded.file_size, loaded.held);
+  const Slice image(loaded.buffer->data(), plan.held);
+  seg->file_size = plan.file_size;
+  info_->bytes_scanned += std::min(plan.file_size, plan.held);
   ++info_->segments_scanned;
 
   const uint32_t version = seg->header.version;
@@ -706,13 +562,16 @@ IOStatus Scanner::Run() {
   // Segment i+1 is read (on a thread of its own) while segment i is
   // scanned, into two buffers used in turn: reading a file is a copy the
   // other core can make.
+  std::vector<Plan> plans(active.size());
   uint64_t largest = 0;
   for (size_t i = 0; i < active.size(); ++i) {
-    uint64_t file_size = 0;
-    s = active[i].file->Size(&file_size);
+    Plan& plan = plans[i];
+    plan.bound = BoundOf(active, i);
+    s = active[i].file->Size(&plan.file_size);
     if (!s.ok()) return s;
-    largest = std::max(largest,
-                       HeldBytes(file_size, LimitOf(active[i], BoundOf(active, i))));
+    const uint64_t limit = LimitOf(active[i], plan.bound);
+    plan.held = limit == 0 ? 0 : HeldBytes(plan.file_size, limit);
+    largest = std::max(largest, plan.held);
   }
   std::unique_ptr<ScanBuffer> buffers[2];
   Image images[2];
@@ -721,11 +580,7 @@ IOStatus Scanner::Run() {
     images[b].buffer = buffers[b].get();
   }
   const auto load = [&](size_t i) {
-    Image* image = &images[i % 2];
-    image->status = IOStatus::OK();  // nothing left from an earlier segment
-    image->held = image->file_size = 0;
-    const uint64_t limit = LimitOf(active[i], BoundOf(active, i));
-    if (limit != 0) Load(active[i].file.get(), limit, image);
+    Load(active[i].file.get(), plans[i], &images[i % 2]);
   };
   if (!active.empty()) load(0);
   for (size_t i = 0; i < active.size(); ++i) {
@@ -736,7 +591,7 @@ IOStatus Scanner::Run() {
     seg.header = active[i].header;
     seg.file = active[i].file;
     bool stopped = false;
-    s = ScanSegment(&seg, BoundOf(active, i), images[i % 2], &stopped);
+    s = ScanSegment(&seg, plans[i], images[i % 2], &stopped);
     if (ahead.joinable()) ahead.join();
     if (!s.ok()) return s;
     result_->segments.push_back(std::move(seg));
@@ -769,11 +624,6 @@ IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
                  ScanResult* result, RecoveryInfo* info) {
   RecoveryModePolicy policy(mode);
   return ScanLog(storage, dir, &policy, result, info);
-}
-
-bool CheckFrameAt(uint32_t version, const Slice& image, uint64_t pos,
-                  uint64_t limit, uint32_t seed, FrameHeader* h) {
-  return IsValidFrame(version, image, pos, limit, seed, h);
 }
 
 }  // namespace segwal

@@ -70,13 +70,4 @@ IOStatus ScanLog(Storage* storage, const std::string& dir,
 IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,
                  ScanResult* result, RecoveryInfo* info);
 
-// The scan's own frame check, for its incremental entry point
-// (env/recovery/tail_scan.h): true if `image` holds at `pos` a valid frame
-// of the segment of format `version` whose checksum seed is `seed`, its
-// frames ending by
-// `limit` (*h decoded). Positions are relative to `image`; what lies
-// between its end and `limit` reads as zeros.
-bool CheckFrameAt(uint32_t version, const Slice& image, uint64_t pos,
-                  uint64_t limit, uint32_t seed, FrameHeader* h);
-
 }  // namespace segwal

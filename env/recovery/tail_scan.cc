@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "env/recovery/scanner.h"
+#include "env/recovery/frame_check.h"
 
 namespace segwal {
 namespace {
@@ -64,7 +64,7 @@ IOStatus ScanFramesFrom(StorageFile* file, uint32_t version, uint32_t seed,
     s = hold(pos, pos + h.header_len + h.stored_len);
     if (!s.ok()) return s;
     const uint64_t rel = pos - buffer_start;
-    if (!CheckFrameAt(version, Slice(buffer.data(), buffer.size()), rel,
+    if (!IsValidFrame(version, Slice(buffer.data(), buffer.size()), rel,
                       limit - buffer_start, seed, &h)) {
       break;
     }

@@ -1,6 +1,6 @@
 // The recovery scan's incremental entry point: reads on in one segment from
-// a known frame position, with the scan's own frame check (CheckFrameAt,
-// env/recovery/scanner.h), reading only what lies past that position.
+// a known frame position, with the scan's own frame check (IsValidFrame,
+// env/recovery/frame_check.h), reading only what lies past that position.
 //
 // A process that follows a log another process writes
 // (env/engine/log_follower.h) continues from where its last scan stopped
