@@ -173,6 +173,16 @@ IOStatus WritableLog::CheckName(const std::string& name) {
   return IOStatus::OK();
 }
 
+uint64_t WritableLog::CreateFrame(const std::string& name, FrameHeader* frame,
+                                  Slice* payload) {
+  const uint64_t id = catalog()->AllocateFileId();
+  frame->type = static_cast<uint8_t>(FrameType::kCreate);
+  frame->has_offset = false;
+  frame->file_id = id;
+  *payload = name;
+  return id;
+}
+
 IOStatus WritableLog::Create(const std::string& name, uint64_t* id) {
   IOStatus s = CheckName(name);
   if (s.ok()) s = EnsureWritable();
@@ -180,11 +190,7 @@ IOStatus WritableLog::Create(const std::string& name, uint64_t* id) {
   uint64_t new_id = 0;
   s = writer_.Write(MaxFrameFootprint(static_cast<uint32_t>(name.size())),
                     [&](FrameHeader* frame, Slice* payload, bool* write) {
-                      new_id = catalog()->AllocateFileId();
-                      frame->type = static_cast<uint8_t>(FrameType::kCreate);
-                      frame->has_offset = false;
-                      frame->file_id = new_id;
-                      *payload = name;
+                      new_id = CreateFrame(name, frame, payload);
                       *write = true;
                       return IOStatus::OK();
                     });
@@ -208,10 +214,7 @@ IOStatus WritableLog::CreateOrTruncate(const std::string& name,
                         frame->file_id = file_id;
                         frame->offset = 0;
                       } else {
-                        file_id = catalog()->AllocateFileId();
-                        frame->type = static_cast<uint8_t>(FrameType::kCreate);
-                        frame->file_id = file_id;
-                        *payload = name;
+                        file_id = CreateFrame(name, frame, payload);
                       }
                       *write = true;
                       return IOStatus::OK();

@@ -76,6 +76,10 @@ class WritableLog : public Log {
   // True if this Append/WriteAt is one that append_timing_interval times.
   SegmentWriter::WriteStats StartWrite(size_t bytes);
   static IOStatus CheckName(const std::string& name);
+  // Under the writer's lock: makes *frame the create frame of `name` with a
+  // new file id, which it returns.
+  uint64_t CreateFrame(const std::string& name, FrameHeader* frame,
+                       Slice* payload);
 
   // Fixed from the first change on (the log uid may come from a rescan
   // then); the units keep references to it.
