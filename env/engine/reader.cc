@@ -159,14 +159,15 @@ IOStatus Reader::DecodeGroupFrame(const Extent& extent, const Segment& segment,
     while (next.h.prev != 0) {
       const uint64_t at = next.pos - next.h.prev;
       GroupLink link{at, FrameHeader()};
-      const char* p = span.data() + (at - from);
       const size_t avail = next.pos - at;
       const std::string damaged = "depends on damaged frame at segment " +
                                   std::to_string(segment.id) + " offset " +
                                   std::to_string(at) + " (";
-      if (at < from || next.pos > from + span.size()) {
+      if (next.h.prev > next.pos || at < from ||
+          next.pos > from + span.size()) {
         return IOStatus::Corruption(damaged + "not in the segment file)");
       }
+      const char* p = span.data() + (at - from);  // only once `at` is in it
       if (DecodeFrameHeader(segment.version, p, avail, segment.seed,
                             &link.h) != FrameCheck::kValid ||
           link.h.header_len + uint64_t{link.h.stored_len} > avail ||
