@@ -16,6 +16,7 @@
 #include "env/engine/log.h"
 #include "tests/segwal_test_util.h"
 #include "tests/support/log_fixture.h"
+#include "tests/support/scan_summary.h"
 #include "tests/support/v1_log.h"
 
 namespace segwal {
@@ -613,7 +614,87 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
   }
 }
 
-// Real segment files (PosixStorage, the scan's huge-page buffer): a log
+// The scan reads a segment a piece at a time (kScanReadChunk), a frame
+// often straddling two pieces. Whatever the piece size, from one read of
+// the whole segment down to a few KiB, it must decide alike: the same
+// frames kept, the same damage found at the same offsets, the same tail.
+TEST_F(RecoveryTest, ScanDecidesAlikeWhateverItsReadSize) {
+  LogOptions options = SmallSegments();
+  options.segment_size = 16 << 20;
+  Open(options);
+  const uint64_t id = Create("a.log");
+  std::mt19937_64 rng(7);
+  uint64_t written = 0;
+  for (int i = 0; written < (11u << 20); ++i) {
+    // Mostly small records, now and then one of up to 1.5 MiB (several
+    // frames, one of the largest size).
+    const size_t n = i % 7 == 0 ? rng() % (3 << 19) : 1 + rng() % 9000;
+    ASSERT_TRUE(log_->Append(id, Pattern(n, i)).ok());
+    if (i % 5 == 0) {
+      ASSERT_TRUE(log_->Sync(id).ok());
+    }
+    written += n;
+  }
+  ASSERT_TRUE(log_->Sync(id).ok());
+  log_.reset();
+  ASSERT_EQ(std::vector<uint64_t>{1}, SegmentIds());
+  const std::string path = SegmentPath(1);
+
+  // What each read size decides, in every mode; they must agree. Returns
+  // the decisions of kSkipAnyCorruptedRecords.
+  const auto decisions = [&](const std::string& what) {
+    SCOPED_TRACE(what);
+    std::string skip_any;
+    for (RecoveryMode mode : kAllModes) {
+      std::string summaries[3];
+      const size_t reads[3] = {size_t{1} << 30, kScanReadChunk, 4093};
+      for (int r = 0; r < 3; ++r) {
+        RecoveryModePolicy policy(mode);
+        ScanResult result;
+        RecoveryInfo info;
+        IOStatus s =
+            ScanLog(&storage_, testing::kLogDir, &policy, &result, &info,
+                    reads[r]);
+        summaries[r] = testing::ScanSummary(s, result, info);
+      }
+      EXPECT_EQ(summaries[0], summaries[1]) << RecoveryModeName(mode);
+      EXPECT_EQ(summaries[0], summaries[2]) << RecoveryModeName(mode);
+      if (mode == RecoveryMode::kSkipAnyCorruptedRecords) {
+        skip_any = summaries[0];
+      }
+    }
+    return skip_any;
+  };
+  const std::vector<FrameAt> frames = DataFramesIn(SegmentImage(1));
+  ASSERT_GT(frames.size(), 100u);
+  const auto frame_across = [&](uint64_t boundary) {
+    for (const FrameAt& f : frames) {
+      if (f.offset < boundary && f.offset + f.size() > boundary) return f;
+    }
+    ADD_FAILURE() << "no frame crosses " << boundary;
+    return frames.front();
+  };
+  // Damage where a default-sized read ends and the next begins, then at
+  // the tail: each changes what the scan decides, alike for every size.
+  std::string before = decisions("intact");
+  const FrameAt at4 = frame_across(kScanReadChunk);
+  FlipByte(path, at4.offset + at4.size() - 1);
+  std::string after = decisions("payload end of the frame across 4 MiB");
+  EXPECT_NE(before, after);
+  EXPECT_NE(std::string::npos,
+            after.find("offset " + std::to_string(at4.offset)))
+      << after;
+  const FrameAt at8 = frame_across(2 * kScanReadChunk);
+  FlipByte(path, at8.offset + 1);
+  before = after;
+  after = decisions("header of the frame across 8 MiB");
+  EXPECT_NE(before, after);
+  storage_.Corrupt(path, frames.back().offset + 3, std::string(5, '\0'));
+  before = after;
+  EXPECT_NE(before, decisions("the last data frame"));
+}
+
+// Real segment files (PosixStorage, read through the scan's window): a log
 // reopens with every byte, and a flipped byte in a durable frame on disk
 // is found, named by segment and offset.
 TEST(PosixRecoveryTest, SegmentFilesOnDiskAreScannedWhole) {

@@ -1,10 +1,9 @@
-// A zeroed buffer for one segment image during a recovery scan.
+// A buffer for a recovery scan's window onto a segment
+// (segment_window.h).
 //
-// Anonymous memory that asks for huge pages: filling a large buffer of
-// ordinary pages costs a page fault per 4 KiB, which is slow where every
-// fault traps to a hypervisor; 2 MiB pages take a few hundred times fewer.
-// (Segment files are read into it, not mapped: a media error must come back
-// as an IOError, where touching a mapping would raise SIGBUS.)
+// Anonymous memory that asks for huge pages: filling a buffer of ordinary
+// pages costs a page fault per 4 KiB, which is slow where every fault
+// traps to a hypervisor; 2 MiB pages take a few hundred times fewer.
 #pragma once
 
 #include <sys/mman.h>

@@ -3,25 +3,31 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <thread>
 #include <unordered_map>
 
 #include "env/format/file_names.h"
 #include "env/recovery/frame_check.h"
-#include "env/recovery/scan_buffer.h"
+#include "env/recovery/segment_window.h"
 
 namespace segwal {
 namespace {
 
+// A slide of the window onto a segment carries over at most one largest
+// data frame (a larger frame, a snapshot, is read anew where it starts).
+constexpr size_t kScanCarry = kMaxDataFramePayload + 2 * kMaxFrameHeaderSize;
+constexpr size_t kLargestHeader =
+    std::max<size_t>(kFrameHeaderSizeV1, kMaxFrameHeaderSize);
+
 class Scanner {
  public:
   Scanner(Storage* storage, std::string dir, DamageReporter* reporter,
-          ScanResult* result, RecoveryInfo* info)
+          ScanResult* result, RecoveryInfo* info, size_t read_chunk)
       : storage_(storage),
         dir_(std::move(dir)),
         reporter_(reporter),
         result_(result),
-        info_(info) {}
+        info_(info),
+        window_(read_chunk, kScanCarry) {}
 
   IOStatus Run();
 
@@ -37,38 +43,41 @@ class Scanner {
   IOStatus LoadCandidates(std::vector<Candidate>* candidates);
   IOStatus ClassifyHeaders(std::vector<Candidate>* candidates,
                            std::vector<Candidate>* active);
-  // What the scan of one segment reads, decided once before any is read
-  // (the buffers are sized by it): where its frames must end when it is
-  // sealed (0: the newest segment, tail rules apply), the file's size, and
-  // how many bytes stand for the file (0: none are read).
+  // What the scan of one segment reads, decided before it is read: where
+  // its frames must end when it is sealed (0: the newest segment, tail
+  // rules apply), the file's size, and how many bytes stand for the file
+  // (0: none are read).
   struct Plan {
     uint64_t bound = 0;
     uint64_t file_size = 0;
     uint64_t held = 0;
   };
-  // A segment's bytes, read ahead of the scan.
-  struct Image {
-    ScanBuffer* buffer = nullptr;
-    IOStatus status;
-  };
   // The bytes ScanSegment needs of a segment whose frames end by `limit`:
   // the file's, then zeros up to one largest frame past its end.
   static uint64_t HeldBytes(uint64_t file_size, uint64_t limit);
-  // Reads plan.held bytes of `file` into image->buffer (zeros past the
-  // file's end).
-  static void Load(StorageFile* file, const Plan& plan, Image* image);
-  // Scans one segment from its image. Sets *stopped when the reporter ends
-  // recovery inside it.
-  IOStatus ScanSegment(ScannedSegment* seg, const Plan& plan,
-                       const Image& loaded, bool* stopped);
+  // Scans one segment through window_. Sets *stopped when the reporter
+  // ends recovery inside it.
+  IOStatus ScanSegment(ScannedSegment* seg, const Plan& plan, bool* stopped);
+  // ScanSegment's walk over the frames before `limit`, window_ on the
+  // segment.
+  IOStatus ScanFrames(ScannedSegment* seg, uint64_t limit, bool sealed,
+                      bool* stopped);
+  // CheckFrame of the frame at segment offset `pos` (frames ending by
+  // `limit`), window_ made to hold all of it first. *valid tells.
+  IOStatus CheckAt(uint32_t version, uint64_t pos, uint64_t limit,
+                   uint32_t seed, FrameHeader* h, FrameFault* fault,
+                   bool* valid);
+  // PastZeros from segment offset `pos`, through window_.
+  IOStatus PastZerosAt(uint64_t pos, uint64_t step, uint64_t min_header,
+                       uint64_t* past);
   // Where segment i's frames must end (0: the newest), by its successor.
   static uint64_t BoundOf(const std::vector<Candidate>& active, size_t i);
   static uint64_t LimitOf(const Candidate& c, uint64_t bound);
   // The newest segment's frames stop at `pos` (for `fault`): a clean end,
   // a torn tail, or damage (*action then says what the reporter decided).
   // *later_frames tells whether any frame past `pos` checks out.
-  IOStatus ExamineTail(const ScannedSegment& seg, const Slice& image,
-                       uint64_t pos, uint32_t seed, const FrameFault& fault,
+  IOStatus ExamineTail(const ScannedSegment& seg, uint64_t pos,
+                       uint32_t seed, const FrameFault& fault,
                        const FrameHeader& h, bool* damaged,
                        bool* later_frames, DamageAction* action);
   // Tells the reporter; returns the failure if it says kFail, else records
@@ -90,6 +99,7 @@ class Scanner {
   DamageReporter* const reporter_;
   ScanResult* const result_;
   RecoveryInfo* const info_;
+  SegmentWindow window_;  // the segment being scanned
   bool need_snapshot_ = false;
   // Damage was skipped: data frames may now lie past their file's end (the
   // skipped frames held the bytes between).
@@ -298,15 +308,38 @@ uint64_t Scanner::HeldBytes(uint64_t file_size, uint64_t limit) {
                  kMaxDataFramePayload + 2 * kMaxFrameHeaderSize);
 }
 
-void Scanner::Load(StorageFile* file, const Plan& plan, Image* image) {
-  image->status = IOStatus::OK();  // nothing left from an earlier segment
-  if (plan.held == 0) return;
-  size_t got = 0;
-  image->status = file->Read(0, plan.held, image->buffer->data(), &got);
-  if (!image->status.ok()) return;
-  // The buffer is reused, and the file may have grown or shrunk since its
-  // size was taken: what lies past the bytes read must read as zeros.
-  std::memset(image->buffer->data() + got, 0, plan.held - got);
+IOStatus Scanner::CheckAt(uint32_t version, uint64_t pos, uint64_t limit,
+                          uint32_t seed, FrameHeader* h, FrameFault* fault,
+                          bool* valid) {
+  // CheckFrame reads what lies past the bytes it is given as zeros, which
+  // holds past window_.held() only: the window must hold the whole frame.
+  // Its header first; then, for a frame running past the window, the rest.
+  IOStatus s = window_.Hold(pos, kLargestHeader);
+  if (!s.ok()) return s;
+  const auto check = [&] {
+    return CheckFrame(version, window_.bytes(), pos - window_.start(),
+                      limit - window_.start(), seed, h, fault);
+  };
+  *valid = check();
+  const uint64_t frame_end = pos + h->header_len + h->stored_len;
+  if (!*valid && fault->header_ok && frame_end > window_.end() &&
+      window_.end() < window_.held()) {
+    s = window_.Hold(pos, frame_end - pos);
+    if (!s.ok()) return s;
+    *valid = check();
+  }
+  return IOStatus::OK();
+}
+
+IOStatus Scanner::PastZerosAt(uint64_t pos, uint64_t step,
+                              uint64_t min_header, uint64_t* past) {
+  // A window ending inside a run of zeros stops PastZeros short of the
+  // run's end, never past it; the caller comes back from there.
+  IOStatus s = window_.Hold(pos, min_header);
+  if (!s.ok()) return s;
+  *past = window_.start() + PastZeros(window_.bytes(), pos - window_.start(),
+                                      step, min_header);
+  return IOStatus::OK();
 }
 
 uint64_t Scanner::BoundOf(const std::vector<Candidate>& active, size_t i) {
@@ -322,14 +355,13 @@ uint64_t Scanner::LimitOf(const Candidate& c, uint64_t bound) {
 }
 
 IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
-                              const Image& loaded, bool* stopped) {
+                              bool* stopped) {
   const uint64_t bound = plan.bound;
   const bool sealed = bound != 0;
   const uint64_t size = seg->header.segment_size;
   const uint64_t limit = sealed ? bound : size;
-  const uint32_t seed = SegmentSeed(seg->header.log_uid, seg->id);
-  DamageAction action = DamageAction::kSkip;
   if (sealed && (bound < kSegmentHeaderBlock || bound > size)) {
+    DamageAction action = DamageAction::kSkip;
     IOStatus s = Report(Damage{DamageKind::kBadSealedEnd, seg->id, 0, 0,
                                "sealed end " + std::to_string(bound) +
                                    " lies outside the segment"},
@@ -339,13 +371,20 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
     seg->end = kSegmentHeaderBlock;
     return IOStatus::OK();
   }
-  if (!loaded.status.ok()) return loaded.status;
-  IOStatus s;
-  const Slice image(loaded.buffer->data(), plan.held);
   seg->file_size = plan.file_size;
   info_->bytes_scanned += std::min(plan.file_size, plan.held);
   ++info_->segments_scanned;
+  window_.Reset(seg->file.get(), plan.held, kSegmentHeaderBlock);
+  IOStatus s = ScanFrames(seg, limit, sealed, stopped);
+  window_.Release();  // no read of the file may outlive the scan of it
+  return s;
+}
 
+IOStatus Scanner::ScanFrames(ScannedSegment* seg, uint64_t limit, bool sealed,
+                             bool* stopped) {
+  const uint32_t seed = SegmentSeed(seg->header.log_uid, seg->id);
+  DamageAction action = DamageAction::kSkip;
+  IOStatus s;
   const uint32_t version = seg->header.version;
   const uint64_t step = FrameAlignment(version);
   const uint64_t min_header = MinFrameHeaderSize(version);
@@ -355,7 +394,9 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
   while (pos < limit) {
     FrameHeader h;
     FrameFault fault;
-    bool valid = CheckFrame(version, image, pos, limit, seed, &h, &fault);
+    bool valid = false;
+    s = CheckAt(version, pos, limit, seed, &h, &fault, &valid);
+    if (!s.ok()) return s;
     if (valid && need_snapshot_ &&
         h.type != static_cast<uint8_t>(FrameType::kSnapshot)) {
       valid = false;
@@ -385,8 +426,9 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
     if (valid) {
       FrameLocation at = where;
       at.frame_offset = static_cast<uint32_t>(pos);
-      s = result_->table.Apply(
-          h, Slice(image.data() + pos + h.header_len, h.stored_len), at);
+      const char* frame = window_.bytes().data() + (pos - window_.start());
+      s = result_->table.Apply(h, Slice(frame + h.header_len, h.stored_len),
+                               at);
       if (!s.ok() && s.IsNotSupported()) return s;
       if (!s.ok()) {
         valid = false;
@@ -408,8 +450,8 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
       bool damaged = false;
       bool later_frames = false;
       const uint64_t cut_before = info_->bytes_cut;
-      s = ExamineTail(*seg, image, pos, seed, fault, h, &damaged,
-                      &later_frames, &action);
+      s = ExamineTail(*seg, pos, seed, fault, h, &damaged, &later_frames,
+                      &action);
       if (!s.ok()) return s;
       if (!damaged) {
         // A torn or clean tail: the log ends here.
@@ -436,17 +478,23 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
                         ? pos + FrameFootprint(version, h)
                         : pos + step;
     while (next + min_header <= limit) {
-      if (next + min_header > image.size()) {
-        next = limit;  // only zeros beyond the image: no frame there
+      if (next + min_header > window_.held()) {
+        next = limit;  // only zeros beyond the held bytes: no frame there
         break;
       }
-      const uint64_t past = PastZeros(image, next, step, min_header);
+      uint64_t past = next;
+      s = PastZerosAt(next, step, min_header, &past);
+      if (!s.ok()) return s;
       if (past != next) {
         next = past;
         continue;
       }
       FrameHeader probe;
-      if (IsValidFrame(version, image, next, limit, seed, &probe)) break;
+      FrameFault unused;
+      bool found = false;
+      s = CheckAt(version, next, limit, seed, &probe, &unused, &found);
+      if (!s.ok()) return s;
+      if (found) break;
       next += step;
     }
     pos = std::min(next, limit);
@@ -458,24 +506,29 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
 // It is a torn tail unless a later frame that checks out records that
 // `pos` had already been durable when it was written: then durable bytes
 // were damaged.
-IOStatus Scanner::ExamineTail(const ScannedSegment& seg, const Slice& image,
-                              uint64_t pos, uint32_t seed,
-                              const FrameFault& fault, const FrameHeader& h,
-                              bool* damaged, bool* later_frames,
-                              DamageAction* action) {
-  const uint64_t limit = image.size();
+IOStatus Scanner::ExamineTail(const ScannedSegment& seg, uint64_t pos,
+                              uint32_t seed, const FrameFault& fault,
+                              const FrameHeader& h, bool* damaged,
+                              bool* later_frames, DamageAction* action) {
+  const uint64_t limit = window_.held();
   const uint32_t version = seg.header.version;
   const uint64_t step = FrameAlignment(version);
   const uint64_t min_header = MinFrameHeaderSize(version);
   uint64_t probe = pos + step;
   while (probe + min_header <= limit) {
-    const uint64_t past = PastZeros(image, probe, step, min_header);
+    uint64_t past = probe;
+    IOStatus s = PastZerosAt(probe, step, min_header, &past);
+    if (!s.ok()) return s;
     if (past != probe) {
       probe = past;
       continue;
     }
     FrameHeader later;
-    if (IsValidFrame(version, image, probe, limit, seed, &later)) {
+    FrameFault unused;
+    bool found = false;
+    s = CheckAt(version, probe, limit, seed, &later, &unused, &found);
+    if (!s.ok()) return s;
+    if (found) {
       *later_frames = true;
       if (later.durable_mark > pos) {
         *damaged = true;
@@ -559,40 +612,19 @@ IOStatus Scanner::Run() {
 
   need_snapshot_ =
       !active.empty() && active.front().header.prev_segment_id != 0;
-  // Segment i+1 is read (on a thread of its own) while segment i is
-  // scanned, into two buffers used in turn: reading a file is a copy the
-  // other core can make.
-  std::vector<Plan> plans(active.size());
-  uint64_t largest = 0;
   for (size_t i = 0; i < active.size(); ++i) {
-    Plan& plan = plans[i];
+    Plan plan;
     plan.bound = BoundOf(active, i);
     s = active[i].file->Size(&plan.file_size);
     if (!s.ok()) return s;
     const uint64_t limit = LimitOf(active[i], plan.bound);
     plan.held = limit == 0 ? 0 : HeldBytes(plan.file_size, limit);
-    largest = std::max(largest, plan.held);
-  }
-  std::unique_ptr<ScanBuffer> buffers[2];
-  Image images[2];
-  for (int b = 0; b < 2 && b < static_cast<int>(active.size()); ++b) {
-    buffers[b] = std::make_unique<ScanBuffer>(largest);
-    images[b].buffer = buffers[b].get();
-  }
-  const auto load = [&](size_t i) {
-    Load(active[i].file.get(), plans[i], &images[i % 2]);
-  };
-  if (!active.empty()) load(0);
-  for (size_t i = 0; i < active.size(); ++i) {
-    std::thread ahead;
-    if (i + 1 < active.size()) ahead = std::thread(load, i + 1);
     ScannedSegment seg;
     seg.id = active[i].id;
     seg.header = active[i].header;
     seg.file = active[i].file;
     bool stopped = false;
-    s = ScanSegment(&seg, plans[i], images[i % 2], &stopped);
-    if (ahead.joinable()) ahead.join();
+    s = ScanSegment(&seg, plan, &stopped);
     if (!s.ok()) return s;
     result_->segments.push_back(std::move(seg));
     if (stopped) {
@@ -616,8 +648,8 @@ IOStatus Scanner::Run() {
 
 IOStatus ScanLog(Storage* storage, const std::string& dir,
                  DamageReporter* reporter, ScanResult* result,
-                 RecoveryInfo* info) {
-  return Scanner(storage, dir, reporter, result, info).Run();
+                 RecoveryInfo* info, size_t read_chunk) {
+  return Scanner(storage, dir, reporter, result, info, read_chunk).Run();
 }
 
 IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,

@@ -62,9 +62,14 @@ struct ScanResult {
 // advice) when the reporter says kFail, NotSupported for a format version
 // this build cannot read, and an IOError when reading fails. Damage the
 // reporter lets pass is listed in info->damages.
+//
+// Each segment is read `read_chunk` bytes at a time, a read ahead of the
+// checks (tests pass small reads to put frames across read boundaries; the
+// result never depends on it).
+constexpr size_t kScanReadChunk = 4 << 20;
 IOStatus ScanLog(Storage* storage, const std::string& dir,
                  DamageReporter* reporter, ScanResult* result,
-                 RecoveryInfo* info);
+                 RecoveryInfo* info, size_t read_chunk = kScanReadChunk);
 
 // The same with the policy of a recovery mode.
 IOStatus ScanLog(Storage* storage, const std::string& dir, RecoveryMode mode,

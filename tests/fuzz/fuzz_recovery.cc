@@ -20,6 +20,7 @@
 #include "env/recovery/scanner.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/support/mem_storage.h"
+#include "tests/support/scan_summary.h"
 
 namespace segwal {
 namespace fuzz {
@@ -31,6 +32,8 @@ constexpr char kDir[] = "/log";
 // Bytes read back from all recovered files of one input at most (a frame
 // may claim a file of any size; reading it all would only test patience).
 constexpr uint64_t kReadBudget = 4 << 20;
+// A scan's read size that puts frames across read boundaries.
+constexpr size_t kSmallReads = 67;
 
 // Recomputes the segment header checksum (if the magic is there) and the
 // checksums of every frame from the first block on, as far as the frame
@@ -154,12 +157,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::unique_ptr<segwal::testing::MemStorage> storage = BuildStorage(in);
   for (RecoveryMode mode : kModes) {
-    ScanResult result;
-    RecoveryInfo info;
-    IOStatus s = ScanLog(storage.get(), kDir, mode, &result, &info);
-    if (s.ok()) {
-      (void)result.table.EncodeSnapshot();
-      (void)info.ToString();
+    // Read whole, and in reads of a few bytes (frames across every read
+    // boundary): the scan must decide alike.
+    std::string summaries[2];
+    for (size_t chunk : {kScanReadChunk, kSmallReads}) {
+      RecoveryModePolicy policy(mode);
+      ScanResult result;
+      RecoveryInfo info;
+      IOStatus s = ScanLog(storage.get(), kDir, &policy, &result, &info, chunk);
+      summaries[chunk == kSmallReads] =
+          segwal::testing::ScanSummary(s, result, info);
+    }
+    if (summaries[0] != summaries[1]) {
+      fprintf(stderr, "scan (%s) depends on its read size:\n%s\n---\n%s\n",
+              RecoveryModeName(mode), summaries[0].c_str(),
+              summaries[1].c_str());
+      abort();
     }
   }
 

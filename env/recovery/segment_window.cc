@@ -1,0 +1,89 @@
+#include "env/recovery/segment_window.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace segwal {
+
+SegmentWindow::SegmentWindow(size_t chunk, size_t keep)
+    : chunk_(chunk), keep_(keep) {}
+
+SegmentWindow::~SegmentWindow() { WaitReadAhead(); }
+
+void SegmentWindow::Reset(StorageFile* file, uint64_t held, uint64_t from) {
+  WaitReadAhead();
+  ahead_valid_ = false;
+  file_ = file;
+  held_ = held;
+  start_ = from;
+  size_ = 0;
+  data_ = nullptr;
+  if (from < held_) StartReadAhead(from);
+}
+
+IOStatus SegmentWindow::Move(uint64_t pos, uint64_t want) {
+  if (want == 0) {  // at or past held(): nothing to hold
+    start_ = pos;
+    size_ = 0;
+    return IOStatus::OK();
+  }
+  const uint64_t carry = pos >= start_ && pos <= end() ? end() - pos : ~0ull;
+  const bool slide = ahead_valid_ && ahead_start_ == end() && carry <= keep_ &&
+                     pos + want <= ahead_start_ + ahead_size_;
+  WaitReadAhead();
+  ahead_valid_ = false;
+  if (slide) {
+    if (!ahead_status_.ok()) return ahead_status_;
+    char* base = spare_.memory->data() + keep_ - carry;
+    if (carry > 0) std::memcpy(base, data_ + (pos - start_), carry);
+    std::swap(current_, spare_);
+    data_ = base;
+    size_ = carry + ahead_size_;
+  } else {
+    const uint64_t n =
+        std::min<uint64_t>(held_ - pos, std::max<uint64_t>(want, chunk_));
+    Reserve(&current_, n);
+    size_ = 0;
+    IOStatus s = ReadRange(pos, n, current_.memory->data());
+    if (!s.ok()) return s;
+    data_ = current_.memory->data();
+    size_ = n;
+  }
+  start_ = pos;
+  if (end() < held_) StartReadAhead(end());
+  return IOStatus::OK();
+}
+
+IOStatus SegmentWindow::ReadRange(uint64_t pos, size_t n, char* dst) const {
+  size_t got = 0;
+  IOStatus s = file_->Read(pos, n, dst, &got);
+  if (!s.ok()) return s;
+  // The buffers are reused, and the file may be shorter than the segment:
+  // what lies past the bytes read reads as zeros.
+  std::memset(dst + got, 0, n - got);
+  return IOStatus::OK();
+}
+
+void SegmentWindow::StartReadAhead(uint64_t pos) {
+  Reserve(&spare_, keep_ + chunk_);
+  ahead_valid_ = true;
+  ahead_start_ = pos;
+  ahead_size_ = std::min<uint64_t>(chunk_, held_ - pos);
+  char* dst = spare_.memory->data() + keep_;
+  ahead_ = std::thread([this, pos, dst] {
+    ahead_status_ = ReadRange(pos, static_cast<size_t>(ahead_size_), dst);
+  });
+}
+
+void SegmentWindow::WaitReadAhead() {
+  if (ahead_.joinable()) ahead_.join();
+}
+
+void SegmentWindow::Reserve(Buffer* buffer, size_t n) {
+  if (buffer->capacity >= n) return;
+  buffer->memory = std::make_unique<ScanBuffer>(n);
+  buffer->capacity = n;
+}
+
+}  // namespace segwal
