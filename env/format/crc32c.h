@@ -1,7 +1,8 @@
 // CRC-32C (Castagnoli), the checksum of every segment header and frame.
 //
 // Uses the SSE4.2 crc32 instruction when the CPU has it (checked once at
-// start-up) and a table otherwise; both give identical results.
+// start-up; three streams side by side on buffers of 384 bytes and more)
+// and a table otherwise; both give identical results.
 #pragma once
 
 #include <cstddef>
