@@ -88,11 +88,11 @@ class SegmentWindow {
   // The chunk being read ahead, into spare_ at offset keep_ (room for the
   // bytes a slide carries over).
   Buffer spare_;
-  std::thread ahead_;
+  std::thread ahead_[2];  // each reads a part of the chunk
   bool ahead_valid_ = false;
   uint64_t ahead_start_ = 0;
   uint64_t ahead_size_ = 0;
-  IOStatus ahead_status_;
+  IOStatus ahead_status_[2];
 };
 
 }  // namespace segwal
