@@ -321,9 +321,11 @@ IOStatus Scanner::CheckAt(uint32_t version, uint64_t pos, uint64_t limit,
                       limit - window_.start(), seed, h, fault);
   };
   *valid = check();
+  if (*valid || !fault->header_ok || window_.end() >= window_.held()) {
+    return IOStatus::OK();
+  }
   const uint64_t frame_end = pos + h->header_len + h->stored_len;
-  if (!*valid && fault->header_ok && frame_end > window_.end() &&
-      window_.end() < window_.held()) {
+  if (frame_end > window_.end()) {
     s = window_.Hold(pos, frame_end - pos);
     if (!s.ok()) return s;
     *valid = check();
