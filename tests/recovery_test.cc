@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <random>
 #include <string>
@@ -23,6 +24,7 @@ namespace segwal {
 namespace {
 
 using testing::CrashMode;
+using testing::FaultOp;
 using testing::FrameAt;
 using testing::FramesIn;
 using testing::HeaderOf;
@@ -618,26 +620,42 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
 // often straddling two pieces. Whatever the piece size, from one read of
 // the whole segment down to a few KiB, it must decide alike: the same
 // frames kept, the same damage found at the same offsets, the same tail.
-TEST_F(RecoveryTest, ScanDecidesAlikeWhateverItsReadSize) {
-  LogOptions options = SmallSegments();
-  options.segment_size = 16 << 20;
-  Open(options);
-  const uint64_t id = Create("a.log");
-  std::mt19937_64 rng(7);
-  uint64_t written = 0;
-  for (int i = 0; written < (11u << 20); ++i) {
-    // Mostly small records, now and then one of up to 1.5 MiB (several
-    // frames, one of the largest size).
-    const size_t n = i % 7 == 0 ? rng() % (3 << 19) : 1 + rng() % 9000;
-    ASSERT_TRUE(log_->Append(id, Pattern(n, i)).ok());
-    if (i % 5 == 0) {
-      ASSERT_TRUE(log_->Sync(id).ok());
+class ScanReadTest : public RecoveryTest {
+ protected:
+  // One 16 MiB segment holding ~11 MiB of a file: mostly small records,
+  // now and then one of up to 1.5 MiB (several frames, one of the largest
+  // size), synced now and then. The log is closed.
+  void WriteMixedLog() {
+    LogOptions options = SmallSegments();
+    options.segment_size = 16 << 20;
+    Open(options);
+    const uint64_t id = Create("a.log");
+    std::mt19937_64 rng(7);
+    uint64_t written = 0;
+    for (int i = 0; written < (11u << 20); ++i) {
+      const size_t n = i % 7 == 0 ? rng() % (3 << 19) : 1 + rng() % 9000;
+      ASSERT_TRUE(log_->Append(id, Pattern(n, i)).ok());
+      if (i % 5 == 0) {
+        ASSERT_TRUE(log_->Sync(id).ok());
+      }
+      written += n;
     }
-    written += n;
+    ASSERT_TRUE(log_->Sync(id).ok());
+    log_.reset();
+    ASSERT_EQ(std::vector<uint64_t>{1}, SegmentIds());
   }
-  ASSERT_TRUE(log_->Sync(id).ok());
-  log_.reset();
-  ASSERT_EQ(std::vector<uint64_t>{1}, SegmentIds());
+  std::string Scan(RecoveryMode mode, size_t read_size) {
+    RecoveryModePolicy policy(mode);
+    ScanResult result;
+    RecoveryInfo info;
+    IOStatus s = ScanLog(&storage_, testing::kLogDir, &policy, &result, &info,
+                         read_size);
+    return testing::ScanSummary(s, result, info);
+  }
+};
+
+TEST_F(ScanReadTest, ScanDecidesAlikeWhateverItsReadSize) {
+  ASSERT_NO_FATAL_FAILURE(WriteMixedLog());
   const std::string path = SegmentPath(1);
 
   // What each read size decides, in every mode; they must agree. Returns
@@ -648,15 +666,7 @@ TEST_F(RecoveryTest, ScanDecidesAlikeWhateverItsReadSize) {
     for (RecoveryMode mode : kAllModes) {
       std::string summaries[3];
       const size_t reads[3] = {size_t{1} << 30, kScanReadChunk, 4093};
-      for (int r = 0; r < 3; ++r) {
-        RecoveryModePolicy policy(mode);
-        ScanResult result;
-        RecoveryInfo info;
-        IOStatus s =
-            ScanLog(&storage_, testing::kLogDir, &policy, &result, &info,
-                    reads[r]);
-        summaries[r] = testing::ScanSummary(s, result, info);
-      }
+      for (int r = 0; r < 3; ++r) summaries[r] = Scan(mode, reads[r]);
       EXPECT_EQ(summaries[0], summaries[1]) << RecoveryModeName(mode);
       EXPECT_EQ(summaries[0], summaries[2]) << RecoveryModeName(mode);
       if (mode == RecoveryMode::kSkipAnyCorruptedRecords) {
@@ -692,6 +702,40 @@ TEST_F(RecoveryTest, ScanDecidesAlikeWhateverItsReadSize) {
   storage_.Corrupt(path, frames.back().offset + 3, std::string(5, '\0'));
   before = after;
   EXPECT_NE(before, decisions("the last data frame"));
+}
+
+// A read of the segment that fails, on the scanning thread or one reading
+// ahead, at any point of the scan: the scan fails with that error, never
+// decides from the bytes it could not read.
+TEST_F(ScanReadTest, AFailedReadFailsTheScan) {
+  ASSERT_NO_FATAL_FAILURE(WriteMixedLog());
+  const std::string intact =
+      Scan(RecoveryMode::kTolerateCorruptedTailRecords, kScanReadChunk);
+  for (size_t read_size : {kScanReadChunk, size_t{1} << 20}) {
+    for (int failing = 1;; ++failing) {
+      SCOPED_TRACE("read " + std::to_string(failing) + " of " +
+                   std::to_string(read_size) + "-byte reads");
+      std::atomic<int> reads{0};
+      storage_.SetHook([&](FaultOp op, const std::string& path) {
+        if (op == FaultOp::kRead && path == SegmentPath(1) &&
+            ++reads == failing) {
+          storage_.InjectFault(FaultOp::kRead, SegmentPath(1),
+                               IOStatus::IOError("injected read error"));
+        }
+      });
+      const uint64_t fired_before = storage_.FaultsFired();
+      const std::string summary =
+          Scan(RecoveryMode::kTolerateCorruptedTailRecords, read_size);
+      storage_.SetHook(nullptr);
+      if (storage_.FaultsFired() == fired_before) {
+        EXPECT_EQ(intact, summary);  // fewer reads than `failing`
+        EXPECT_GT(failing, 3) << "the scan read the segment too few times";
+        break;
+      }
+      EXPECT_EQ(0u, summary.find("IO error: injected read error"))
+          << summary;
+    }
+  }
 }
 
 // Real segment files (PosixStorage, read through the scan's window): a log
