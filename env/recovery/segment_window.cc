@@ -73,6 +73,13 @@ void SegmentWindow::StartReadAhead(uint64_t pos) {
   ahead_start_ = pos;
   ahead_size_ = std::min<uint64_t>(chunk_, held_ - pos);
   char* dst = spare_.memory->data() + keep_;
+  // A small read costs less than starting a thread: read it now.
+  constexpr uint64_t kThreadFrom = 64 << 10;
+  if (ahead_size_ < kThreadFrom) {
+    ahead_status_[0] = ReadRange(pos, static_cast<size_t>(ahead_size_), dst);
+    ahead_status_[1] = IOStatus::OK();
+    return;
+  }
   // Two threads, each copying half the chunk from the page cache: the
   // copy, not the checks, bounds a scan of cached segments, and the
   // checking thread leaves a core half idle.
