@@ -376,7 +376,8 @@ IOStatus Scanner::ScanSegment(ScannedSegment* seg, const Plan& plan,
   seg->file_size = plan.file_size;
   info_->bytes_scanned += std::min(plan.file_size, plan.held);
   ++info_->segments_scanned;
-  window_.Reset(seg->file.get(), plan.held, kSegmentHeaderBlock);
+  window_.Reset(seg->file.get(), plan.file_size, plan.held,
+                kSegmentHeaderBlock);
   IOStatus s = ScanFrames(seg, limit, sealed, stopped);
   window_.Release();  // no read of the file may outlive the scan of it
   return s;

@@ -11,10 +11,12 @@ SegmentWindow::SegmentWindow(size_t chunk, size_t keep)
 
 SegmentWindow::~SegmentWindow() { WaitReadAhead(); }
 
-void SegmentWindow::Reset(StorageFile* file, uint64_t held, uint64_t from) {
+void SegmentWindow::Reset(StorageFile* file, uint64_t file_size, uint64_t held,
+                          uint64_t from) {
   WaitReadAhead();
   ahead_valid_ = false;
   file_ = file;
+  file_size_ = file_size;
   held_ = held;
   start_ = from;
   size_ = 0;
@@ -58,11 +60,17 @@ IOStatus SegmentWindow::Move(uint64_t pos, uint64_t want) {
 }
 
 IOStatus SegmentWindow::ReadRange(uint64_t pos, size_t n, char* dst) const {
+  const size_t readable =
+      pos < file_size_
+          ? static_cast<size_t>(std::min<uint64_t>(n, file_size_ - pos))
+          : 0;
   size_t got = 0;
-  IOStatus s = file_->Read(pos, n, dst, &got);
-  if (!s.ok()) return s;
-  // The buffers are reused, and the file may be shorter than the segment:
-  // what lies past the bytes read reads as zeros.
+  if (readable > 0) {
+    IOStatus s = file_->Read(pos, readable, dst, &got);
+    if (!s.ok()) return s;
+  }
+  // The buffers are reused, and the file may be shorter than the segment
+  // (or have shrunk): what lies past the bytes read reads as zeros.
   std::memset(dst + got, 0, n - got);
   return IOStatus::OK();
 }

@@ -1,7 +1,7 @@
 // A window onto one segment's bytes during a recovery scan.
 //
 // The window holds a contiguous range [start(), end()) of the segment and
-// slides forward as the scan moves on, while a second thread reads the
+// slides forward as the scan moves on, while other threads read the
 // next chunk of the file. The segment reads as its file's bytes, then
 // zeros, up to `held` (a file shorter than its segment).
 //
@@ -37,12 +37,14 @@ class SegmentWindow {
   SegmentWindow(const SegmentWindow&) = delete;
   SegmentWindow& operator=(const SegmentWindow&) = delete;
 
-  // Starts on a segment whose bytes are those of `file` up to `held`, the
-  // scan beginning at `from`: reading from `from` starts at once.
-  void Reset(StorageFile* file, uint64_t held, uint64_t from);
+  // Starts on a segment whose bytes are the first `file_size` bytes of
+  // `file` (its size when the scan looked), then zeros, up to `held`; the
+  // scan begins at `from`: reading from there starts at once.
+  void Reset(StorageFile* file, uint64_t file_size, uint64_t held,
+             uint64_t from);
   // Waits for the read-ahead and lets go of the file (call before the
   // file goes away); the window then holds nothing until the next Reset.
-  void Release() { Reset(nullptr, 0, 0); }
+  void Release() { Reset(nullptr, 0, 0, 0); }
 
   // Makes the window hold [pos, pos + n), clipped to held(): past held()
   // the window holds nothing (a frame there reads as zeros). A slide
@@ -78,6 +80,7 @@ class SegmentWindow {
   const size_t chunk_;
   const size_t keep_;
   StorageFile* file_ = nullptr;
+  uint64_t file_size_ = 0;  // bytes past it are zeros, never read
   uint64_t held_ = 0;
 
   Buffer current_;
