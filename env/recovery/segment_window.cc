@@ -81,9 +81,12 @@ void SegmentWindow::StartReadAhead(uint64_t pos) {
   ahead_start_ = pos;
   ahead_size_ = std::min<uint64_t>(chunk_, held_ - pos);
   char* dst = spare_.memory->data() + keep_;
-  // A small read costs less than starting a thread: read it now.
+  // A small read (or zeros past the file) costs less than starting a
+  // thread: read it now.
   constexpr uint64_t kThreadFrom = 64 << 10;
-  if (ahead_size_ < kThreadFrom) {
+  const uint64_t readable =
+      pos < file_size_ ? std::min(ahead_size_, file_size_ - pos) : 0;
+  if (readable < kThreadFrom) {
     ahead_status_[0] = ReadRange(pos, static_cast<size_t>(ahead_size_), dst);
     ahead_status_[1] = IOStatus::OK();
     return;
