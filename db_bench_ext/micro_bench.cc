@@ -176,7 +176,7 @@ void BM_GroupCompress(benchmark::State& state, Codec codec) {
   state.counters["ratio"] = static_cast<double>(stored) / raw;
 }
 BENCHMARK_CAPTURE(BM_GroupCompress, lz4, Codec::kLz4Group)
-    ->Arg(0)->Arg(1)->Arg(2)->Arg(3);
+    ->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(5);
 BENCHMARK_CAPTURE(BM_GroupCompress, zstd, Codec::kZstdGroup)->Arg(0);
 
 // One record decoded in order, as recovery reads a log (each frame after
