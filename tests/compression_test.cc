@@ -505,6 +505,32 @@ TEST(GroupCodecTest, DecoderRefusesWhatDoesNotFollow) {
   }
 }
 
+// compression_level 0 with lz4 is acceleration 2 (the default, for
+// speed), not 1: the same stream of records compresses to the same bytes
+// as with level 2, and decodes.
+TEST(GroupCodecTest, Lz4DefaultIsAccelerationTwo) {
+  GroupEncoder by_default(Codec::kLz4Group, 0, 256 * 1024);
+  GroupEncoder two(Codec::kLz4Group, 2, 256 * 1024);
+  GroupEncoder one(Codec::kLz4Group, 1, 256 * 1024);
+  Records records(4);
+  GroupDecoder decoder;
+  size_t differs_from_one = 0;
+  for (int i = 0; i < 200; ++i) {
+    const std::string raw = records.Next();
+    std::string a, b, c;
+    by_default.Compress(raw, &a);
+    two.Compress(raw, &b);
+    one.Compress(raw, &c);
+    ASSERT_EQ(b, a) << i;
+    if (a != c) ++differs_from_one;
+    std::string out(raw.size(), '\0');
+    ASSERT_TRUE(decoder.Decode(Codec::kLz4Group, i == 0, a, &out[0], out.size())
+                    .ok());
+    ASSERT_EQ(raw, out);
+  }
+  EXPECT_GT(differs_from_one, 0u);
+}
+
 // A zstd group after the first starts with a dictionary fitted to what the
 // encoder compressed before (entropy tables): it decodes, with nothing
 // from the earlier group, and its records cost fewer bytes than the first

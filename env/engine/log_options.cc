@@ -64,7 +64,7 @@ Status CheckCompressionLevel(Codec codec, int level) {
     case Codec::kLz4Group:
       max_level = kMaxLz4Acceleration;
       meaning = "with compression=lz4 the level is LZ4's acceleration, from 0 "
-                "(default, 1) to " + std::to_string(max_level);
+                "(default, 2) to " + std::to_string(max_level);
       break;
     case Codec::kZstdGroup:
       min_level = ZSTD_minCLevel();

@@ -26,9 +26,10 @@ namespace segwal {
 class GroupEncoder {
  public:
   // `codec` is a group codec; `level` as the compression_level option (0:
-  // the codec's fast default); a group holds at most `group_bytes` decoded
-  // bytes (at most kMaxGroupRawBytes). `dictionaries`: zstd groups of 64
-  // KiB or more start with entropy tables (not for one-frame groups).
+  // the codec's default, lz4 acceleration 2, zstd level 1); a group holds
+  // at most `group_bytes` decoded bytes (at most kMaxGroupRawBytes).
+  // `dictionaries`: zstd groups of 64 KiB or more start with entropy
+  // tables (not for one-frame groups).
   GroupEncoder(Codec codec, int level, uint32_t group_bytes,
                bool dictionaries = true);
   ~GroupEncoder();
