@@ -12,8 +12,9 @@
 // (Segment files are read, not mapped: a media error must come back as an
 // IOError, where touching a mapping would raise SIGBUS.)
 //
-// Not thread-safe: one scan uses it. The read-ahead thread only ever
-// touches the spare buffer and its own status.
+// Not thread-safe: one scan uses it. The read-ahead threads only ever
+// touch their parts of the spare buffer and their own status, and every
+// call that changes what they read waits for them first.
 #pragma once
 
 #include <cstddef>
