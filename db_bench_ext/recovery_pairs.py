@@ -19,7 +19,6 @@ codec.
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys

@@ -37,6 +37,7 @@ class ScanBuffer {
   ScanBuffer& operator=(const ScanBuffer&) = delete;
 
   char* data() { return data_; }
+  size_t size() const { return size_; }
 
  private:
   const size_t size_;

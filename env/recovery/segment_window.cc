@@ -39,7 +39,7 @@ IOStatus SegmentWindow::Move(uint64_t pos, uint64_t want) {
     for (const IOStatus& s : ahead_status_) {
       if (!s.ok()) return s;
     }
-    char* base = spare_.memory->data() + keep_ - carry;
+    char* base = spare_->data() + keep_ - carry;
     if (carry > 0) std::memcpy(base, data_ + (pos - start_), carry);
     std::swap(current_, spare_);
     data_ = base;
@@ -49,9 +49,9 @@ IOStatus SegmentWindow::Move(uint64_t pos, uint64_t want) {
         std::min<uint64_t>(held_ - pos, std::max<uint64_t>(want, chunk_));
     Reserve(&current_, n);
     size_ = 0;
-    IOStatus s = ReadRange(pos, n, current_.memory->data());
+    IOStatus s = ReadRange(pos, n, current_->data());
     if (!s.ok()) return s;
-    data_ = current_.memory->data();
+    data_ = current_->data();
     size_ = n;
   }
   start_ = pos;
@@ -60,10 +60,7 @@ IOStatus SegmentWindow::Move(uint64_t pos, uint64_t want) {
 }
 
 IOStatus SegmentWindow::ReadRange(uint64_t pos, size_t n, char* dst) const {
-  const size_t readable =
-      pos < file_size_
-          ? static_cast<size_t>(std::min<uint64_t>(n, file_size_ - pos))
-          : 0;
+  const size_t readable = static_cast<size_t>(FileBytesIn(pos, n));
   size_t got = 0;
   if (readable > 0) {
     IOStatus s = file_->Read(pos, readable, dst, &got);
@@ -80,13 +77,11 @@ void SegmentWindow::StartReadAhead(uint64_t pos) {
   ahead_valid_ = true;
   ahead_start_ = pos;
   ahead_size_ = std::min<uint64_t>(chunk_, held_ - pos);
-  char* dst = spare_.memory->data() + keep_;
+  char* dst = spare_->data() + keep_;
   // A small read (or zeros past the file) costs less than starting a
   // thread: read it now.
   constexpr uint64_t kThreadFrom = 64 << 10;
-  const uint64_t readable =
-      pos < file_size_ ? std::min(ahead_size_, file_size_ - pos) : 0;
-  if (readable < kThreadFrom) {
+  if (FileBytesIn(pos, ahead_size_) < kThreadFrom) {
     ahead_status_[0] = ReadRange(pos, static_cast<size_t>(ahead_size_), dst);
     ahead_status_[1] = IOStatus::OK();
     return;
@@ -116,9 +111,9 @@ void SegmentWindow::WaitReadAhead() {
 }
 
 void SegmentWindow::Reserve(Buffer* buffer, size_t n) {
-  if (buffer->capacity >= n) return;
-  buffer->memory = std::make_unique<ScanBuffer>(n);
-  buffer->capacity = n;
+  if (*buffer == nullptr || (*buffer)->size() < n) {
+    *buffer = std::make_unique<ScanBuffer>(n);
+  }
 }
 
 }  // namespace segwal

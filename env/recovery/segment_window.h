@@ -17,6 +17,7 @@
 // call that changes what they read waits for them first.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -66,13 +67,15 @@ class SegmentWindow {
   uint64_t held() const { return held_; }
 
  private:
-  struct Buffer {
-    std::unique_ptr<ScanBuffer> memory;
-    size_t capacity = 0;
-  };
+  using Buffer = std::unique_ptr<ScanBuffer>;
   IOStatus Move(uint64_t pos, uint64_t want);
   // Reads [pos, pos + n) of the segment into dst (zeros past the file).
   IOStatus ReadRange(uint64_t pos, size_t n, char* dst) const;
+  // How many of the n bytes from `pos` lie in the file (the rest are
+  // zeros, never read).
+  uint64_t FileBytesIn(uint64_t pos, uint64_t n) const {
+    return pos < file_size_ ? std::min(n, file_size_ - pos) : 0;
+  }
   // Starts reading the chunk at `pos` into the spare buffer.
   void StartReadAhead(uint64_t pos);
   void WaitReadAhead();
