@@ -97,13 +97,15 @@ bool SegmentWriter::HeadHalfFullLocked() const {
 // at rotation, which then writes up to a whole segment while the writer
 // that filled it waits. Starting the writeback of every
 // kWritebackChunkBytes of unsynced frames leaves that fdatasync little to
-// do. Syncing writers never get here: their frames are durable.
+// do. The preparer's thread starts it: queueing the I/O may take the
+// kernel milliseconds, which every appender would wait out behind this
+// lock. Syncing writers never get here: their frames are durable.
 void SegmentWriter::MaybeStartWritebackLocked() {
   const uint64_t end = head_->end.load(std::memory_order_relaxed);
   const uint64_t from =
       std::max(head_->writeback_end, HeadDurableOffsetLocked());
   if (end < from + kWritebackChunkBytes) return;
-  head_->file->StartWriteback(from, end - from);
+  preparer_->RequestWriteback(head_, from, end);
   head_->writeback_end = end;
   ++stats_.writeback_starts;
 }

@@ -93,6 +93,7 @@ class MemStorage::Handle : public StorageFile {
   }
 
   void StartWriteback(uint64_t offset, uint64_t n) override {
+    storage_->RunHook(FaultOp::kWriteback, path_);
     std::lock_guard<std::mutex> guard(storage_->mu_);
     storage_->writeback_hints_.push_back({path_, offset, n});
   }

@@ -43,8 +43,9 @@ enum class CrashMode {
 };
 
 // Operations that faults can be injected into.
+// kWriteback: a StartWriteback hint (only hooks see it: a hint cannot fail).
 enum class FaultOp { kOpen, kRead, kWrite, kSync, kAllocate, kRename,
-                     kRemove, kSyncDir };
+                     kRemove, kSyncDir, kWriteback };
 
 class MemStorage : public Storage {
  public:
