@@ -210,6 +210,14 @@ def build_cases(profile: Profile) -> List[object]:
             threads=t, dbs=1, variants=(STOCK, SEGWAL),
             **sync1_common, **_sized(profile, max(30, 120 // t))))
 
+    # Small values, where a frame's header weighs most against RocksDB's
+    # own record header (bytes per write is this case's figure).
+    cases.append(Case(
+        name="sync1_1db_1t_100b", group="sync1",
+        title="sync=1, 1 DB, 1 thread, 100-byte values",
+        threads=1, dbs=1, variants=(STOCK, SEGWAL), flags=("--value_size=100",),
+        **sync1_common, **_sized(profile, 120)))
+
     for n in profile.scaling_dbs:
         cases.append(Case(
             name=f"scale_{n}db", group="scaling",

@@ -110,8 +110,8 @@ class CasesTest(unittest.TestCase):
         sel = cases.select(built, "sync1,recovery,scale_8db")
         self.assertEqual([c.name for c in sel],
                          ["startup_1db", "sync1_1db_1t", "sync1_1db_8t", "sync1_1db_32t",
-                          "scale_8db", "recovery"])
-        self.assertEqual([c.group for c in cases.select(built, "latency")], ["sync1"] * 4)
+                          "sync1_1db_1t_100b", "scale_8db", "recovery"])
+        self.assertEqual([c.group for c in cases.select(built, "latency")], ["sync1"] * 5)
         with self.assertRaises(ValueError):
             cases.select(built, "nosuchcase")
 
