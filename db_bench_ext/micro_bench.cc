@@ -72,7 +72,7 @@ void BM_EncodeDataFrame(benchmark::State& state) {
     h.file_id = 12;
     h.has_offset = false;
     out.clear();
-    EncodeFrame(&h, payload, 0xabcdef, &out);
+    EncodeFrame(&h, payload, 0xabcdef, kSegmentHeaderBlock, &out);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * payload.size());
@@ -89,11 +89,12 @@ void BM_DecodeAndVerifyDataFrame(benchmark::State& state) {
   in.file_id = 12;
   in.has_offset = false;
   std::string frame;
-  EncodeFrame(&in, payload, 0xabcdef, &frame);
+  EncodeFrame(&in, payload, 0xabcdef, kSegmentHeaderBlock, &frame);
   FrameHeader out;
   for (auto _ : state) {
     const FrameCheck check = DecodeFrameHeader(
-        kFormatVersion, frame.data(), frame.size(), 0xabcdef, &out);
+        kFormatVersion, frame.data(), frame.size(), 0xabcdef,
+        kSegmentHeaderBlock, &out);
     benchmark::DoNotOptimize(check);
     benchmark::DoNotOptimize(
         VerifyFrame(kFormatVersion, frame.data(), out, 0xabcdef));

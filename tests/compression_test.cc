@@ -406,7 +406,7 @@ TEST_F(OldFormatTest, VersionTwoCompressedLogStillReads) {
   EncodeSegmentHeader(header, &image[0]);
   const auto frame = [&](FrameHeader h, const std::string& payload) {
     h.durable_mark = static_cast<uint32_t>(image.size());
-    EncodeFrame(&h, payload, seed, &image, 2);
+    EncodeFrame(&h, payload, seed, image.size(), &image, 2);
   };
   FrameHeader snap;
   snap.type = static_cast<uint8_t>(FrameType::kSnapshot);

@@ -158,7 +158,15 @@ TEST_F(ScanVersionTest, ErrorNamesTheVersionAndTheRemedy) {
             s.ToString().find("open the log with a segwal release that "
                               "reads version 7"))
       << s.ToString();
+  EXPECT_NE(std::string::npos,
+            s.ToString().find("this segwal reads versions 1 to " +
+                              std::to_string(kFormatVersion)))
+      << s.ToString();
 }
+
+// Where the frames of these tests sit in their segment: version 4 records
+// the durable mark relative to it.
+constexpr uint64_t kAt = 0x01234567;
 
 FrameHeader SampleFrameHeader() {
   FrameHeader h;
@@ -171,11 +179,22 @@ FrameHeader SampleFrameHeader() {
   return h;
 }
 
-// A version-2 or 3 frame: header and payload.
+// SampleFrameHeader with a codec `version` stores.
+FrameHeader SampleFrameHeaderFor(uint32_t version) {
+  FrameHeader h = SampleFrameHeader();
+  if (version >= 3) {
+    h.codec = Codec::kZstdGroup;  // version 3's codecs are group codecs
+    h.prev = 4321;
+  }
+  return h;
+}
+
+// A frame of version 2 to 4 at segment offset `at`: header and payload.
 std::string EncodedFrame(FrameHeader h, const std::string& payload,
-                         uint32_t seed, uint32_t version = kFormatVersion) {
+                         uint32_t seed, uint32_t version = kFormatVersion,
+                         uint64_t at = kAt) {
   std::string out;
-  EncodeFrame(&h, payload, seed, &out, version);
+  EncodeFrame(&h, payload, seed, at, &out, version);
   return out;
 }
 
@@ -192,19 +211,15 @@ std::string EncodedFrameHeaderV1(FrameHeader h, const std::string& payload,
 TEST(FrameHeaderTest, RoundTrip) {
   const uint32_t seed = SegmentSeed(42, 7);
   const std::string payload(1000, 'p');
-  for (uint32_t version : {1u, 2u, 3u}) {
+  for (uint32_t version : {1u, 2u, 3u, 4u}) {
     SCOPED_TRACE("version " + std::to_string(version));
-    FrameHeader in = SampleFrameHeader();
-    if (version == 3) {
-      in.codec = Codec::kZstdGroup;  // version 3's codecs are group codecs
-      in.prev = 4321;
-    }
+    const FrameHeader in = SampleFrameHeaderFor(version);
     const std::string buf =
         version == 1 ? EncodedFrameHeaderV1(in, payload, seed) + payload
                      : EncodedFrame(in, payload, seed, version);
     FrameHeader out;
     ASSERT_EQ(FrameCheck::kValid,
-              DecodeFrameHeader(version, buf.data(), buf.size(), seed, &out));
+              DecodeFrameHeader(version, buf.data(), buf.size(), seed, kAt, &out));
     EXPECT_EQ(payload.size(), out.stored_len);
     EXPECT_EQ(in.type, out.type);
     EXPECT_EQ(in.codec, out.codec);
@@ -213,10 +228,157 @@ TEST(FrameHeaderTest, RoundTrip) {
     EXPECT_TRUE(out.has_offset);
     EXPECT_EQ(in.offset, out.offset);
     EXPECT_EQ(in.durable_mark, out.durable_mark);
-    EXPECT_EQ(version == 3 ? 4321u : 0u, out.prev);
+    EXPECT_EQ(version >= 3 ? 4321u : 0u, out.prev);
     EXPECT_EQ(buf.size(), out.header_len + out.stored_len);
     EXPECT_TRUE(VerifyFrame(version, buf.data(), out, seed));
   }
+}
+
+size_t VarintLen(uint64_t v) {
+  std::string out;
+  PutVarint64(&out, v);
+  return out.size();
+}
+
+// Version 4 records the durable mark relative to the frame's own segment
+// offset: no byte when it is that offset (everything before the frame
+// durable), else varint(offset - mark). It decodes to the absolute mark at
+// every offset a segment may hold a frame at.
+TEST(FrameHeaderTest, VersionFourMarkRelativeToTheFrame) {
+  const uint32_t seed = SegmentSeed(42, 7);
+  const std::string payload(300, 'p');
+  FrameHeader data;
+  data.type = static_cast<uint8_t>(FrameType::kData);
+  data.file_id = 5;
+  data.offset = (1u << 28) - 1;
+  for (uint64_t at : {uint64_t{kSegmentHeaderBlock}, uint64_t{4097},
+                      uint64_t{100000}, uint64_t{1} << 21,
+                      (uint64_t{1} << 28) + 5, kMaxSegmentSize - 400}) {
+    SCOPED_TRACE("frame at " + std::to_string(at));
+    const size_t unmarked = EncodedFrame(data, payload, seed, 4, at).size();
+    EXPECT_EQ(14u + 300, unmarked);
+    for (uint64_t mark : {uint64_t{0}, at, at - 1, at - 127, at - 128,
+                          at - 16384, uint64_t{kSegmentHeaderBlock},
+                          uint64_t{1}, at + 1000}) {
+      // (at - 16384 wraps for the smallest offsets; a mark is 32 bits)
+      if (mark > at && (mark != at + 1000 || mark > UINT32_MAX)) continue;
+      SCOPED_TRACE("mark " + std::to_string(mark));
+      FrameHeader in = data;
+      in.durable_mark = static_cast<uint32_t>(mark);
+      std::string buf;
+      EncodeFrame(&in, payload, seed, at, &buf, 4);
+      // A mark past the frame would claim bytes not yet written: the
+      // frame's own offset is recorded instead.
+      const uint64_t want = std::min(mark, at);
+      EXPECT_EQ(want, in.durable_mark);
+      const size_t field = want == 0 || want == at ? 0 : VarintLen(at - want);
+      EXPECT_EQ(unmarked + field, buf.size());
+      FrameHeader out;
+      ASSERT_EQ(FrameCheck::kValid,
+                DecodeFrameHeader(4, buf.data(), buf.size(), seed, at, &out));
+      EXPECT_EQ(want, out.durable_mark);
+      EXPECT_TRUE(out.has_offset);
+      EXPECT_EQ(data.offset, out.offset);
+      EXPECT_EQ(payload.size(), out.stored_len);
+      EXPECT_EQ(in.header_len, out.header_len);
+      EXPECT_TRUE(VerifyFrame(4, buf.data(), out, seed));
+    }
+  }
+  // The same mark in version 3 costs its absolute varint (3-4 bytes for
+  // offsets from 16 KiB to 256 MiB).
+  FrameHeader v3 = data;
+  v3.durable_mark = 1u << 21;
+  EXPECT_EQ(14u + 4 + 300,
+            EncodedFrame(v3, payload, seed, 3, uint64_t{1} << 21).size());
+}
+
+// Which frames carry the offset field is the type's business in version 4
+// (bit 6 of the kind byte says the mark is at the frame): data, truncate,
+// link and relocated data do, whatever has_offset said; the others do not.
+TEST(FrameHeaderTest, VersionFourOffsetByType) {
+  const uint32_t seed = SegmentSeed(42, 7);
+  for (uint8_t type = 1; type <= 8; ++type) {
+    SCOPED_TRACE("type " + std::to_string(type));
+    const bool want = type == 1 || type == 5 || type == 6 || type == 8;
+    EXPECT_EQ(want, TypeHasOffset(type));
+    for (bool has_offset : {false, true}) {
+      FrameHeader in;
+      in.type = type;
+      in.file_id = 3;
+      in.offset = want ? 77 : 0;
+      in.has_offset = has_offset;
+      in.durable_mark = 5000;
+      std::string buf;
+      EncodeFrame(&in, "name", seed, 5000, &buf, 4);
+      EXPECT_EQ(want, in.has_offset);
+      FrameHeader out;
+      ASSERT_EQ(FrameCheck::kValid,
+                DecodeFrameHeader(4, buf.data(), buf.size(), seed, 5000, &out));
+      EXPECT_EQ(want, out.has_offset);
+      EXPECT_EQ(in.offset, out.offset);
+      EXPECT_EQ(5000u, out.durable_mark);
+      EXPECT_EQ(9u + (want ? 1 : 0), out.header_len);
+    }
+  }
+}
+
+// A damaged mark never passes for another: every bit of the mark's varint
+// and of the kind byte's two mark bits is covered by the header check, and
+// a mark that cannot be (before the segment's start, or both encodings at
+// once) is a bad field even under a matching check.
+TEST(FrameHeaderTest, VersionFourMarkDamageIsDetected) {
+  const uint32_t seed = SegmentSeed(42, 7);
+  const std::string payload(100, 'p');
+  const uint64_t at = uint64_t{1} << 22;
+  FrameHeader in;
+  in.type = static_cast<uint8_t>(FrameType::kData);
+  in.file_id = 9;
+  in.offset = 123456;
+  in.durable_mark = static_cast<uint32_t>(kSegmentHeaderBlock);
+  std::string good;
+  EncodeFrame(&in, payload, seed, at, &good, 4);
+  const size_t mark_len = VarintLen(at - kSegmentHeaderBlock);
+  ASSERT_EQ(4u, mark_len);
+  // A raw data frame: the mark is the last field of the header.
+  const size_t mark_at = in.header_len - mark_len;
+  std::vector<size_t> bytes = {6};  // the kind byte
+  for (size_t i = mark_at; i < in.header_len; ++i) bytes.push_back(i);
+  for (size_t byte : bytes) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string buf = good;
+      buf[byte] ^= static_cast<char>(1 << bit);
+      FrameHeader out;
+      const FrameCheck check =
+          DecodeFrameHeader(4, buf.data(), buf.size(), seed, at, &out);
+      EXPECT_TRUE(check != FrameCheck::kValid ||
+                  !VerifyFrame(4, buf.data(), out, seed))
+          << "byte " << byte << " bit " << bit << ": "
+          << FrameCheckName(check) << " mark " << out.durable_mark;
+    }
+  }
+  FrameHeader out;
+  ASSERT_EQ(FrameCheck::kValid,
+            DecodeFrameHeader(4, good.data(), good.size(), seed, at, &out));
+  EXPECT_EQ(kSegmentHeaderBlock, out.durable_mark);
+  // The same bytes read at an offset no further than the mark's distance:
+  // the mark would lie at or before the segment's start.
+  EXPECT_EQ(FrameCheck::kBadField,
+            DecodeFrameHeader(4, good.data(), good.size(), seed,
+                              at - kSegmentHeaderBlock, &out));
+  // Both mark bits, the check sealed over them: impossible.
+  std::string both = good;
+  both[6] |= 0x40;
+  SealFrameV2(&both[0], in, seed);
+  EXPECT_EQ(FrameCheck::kBadField,
+            DecodeFrameHeader(4, both.data(), both.size(), seed, at, &out));
+  // A mark at the frame's offset needs a frame offset to be one.
+  FrameHeader at_frame = in;
+  at_frame.durable_mark = static_cast<uint32_t>(at);
+  std::string flagged;
+  EncodeFrame(&at_frame, payload, seed, at, &flagged, 4);
+  EXPECT_EQ(good.size() - mark_len, flagged.size());
+  EXPECT_EQ(FrameCheck::kBadField,
+            DecodeFrameHeader(4, flagged.data(), flagged.size(), seed, 0, &out));
 }
 
 // The codec field is two bits whose meaning the segment's version gives:
@@ -241,12 +403,12 @@ TEST(FrameHeaderTest, CodecFieldByVersion) {
   EXPECT_EQ(start.size() + 1, later.size());
   FrameHeader out;
   ASSERT_EQ(FrameCheck::kValid,
-            DecodeFrameHeader(3, start.data(), start.size(), seed, &out));
+            DecodeFrameHeader(3, start.data(), start.size(), seed, kAt, &out));
   EXPECT_EQ(0u, out.prev);
   // Read as version 2, the same bytes are a whole-payload lz4 frame
   // without `prev`: the header check (over the header's bytes) tells.
   EXPECT_NE(FrameCheck::kValid,
-            DecodeFrameHeader(2, later.data(), later.size(), seed, &out));
+            DecodeFrameHeader(2, later.data(), later.size(), seed, kAt, &out));
 }
 
 // (not a data frame), no durable mark and no codec has a nine-byte header
@@ -261,7 +423,7 @@ TEST(FrameHeaderTest, VersionTwoLeavesOutWhatIsNotThere) {
   EXPECT_EQ(9u, buf.size());
   FrameHeader out;
   ASSERT_EQ(FrameCheck::kValid,
-            DecodeFrameHeader(2, buf.data(), buf.size(), seed, &out));
+            DecodeFrameHeader(2, buf.data(), buf.size(), seed, kAt, &out));
   EXPECT_FALSE(out.has_offset);
   EXPECT_EQ(0u, out.durable_mark);
   EXPECT_EQ(Codec::kNone, out.codec);
@@ -280,16 +442,17 @@ TEST(FrameHeaderTest, EveryCheckOutcome) {
   const std::string payload(64, 'p');
   FrameHeader out;
   const std::string zeros(kMaxFrameHeaderSize, '\0');
-  for (uint32_t version : {1u, 2u}) {
+  for (uint32_t version : {1u, 2u, 3u, 4u}) {
     SCOPED_TRACE("version " + std::to_string(version));
     EXPECT_EQ(FrameCheck::kZero, DecodeFrameHeader(version, zeros.data(),
-                                                   zeros.size(), seed, &out));
+                                                   zeros.size(), seed, kAt, &out));
     const std::string good =
         version == 1
             ? EncodedFrameHeaderV1(SampleFrameHeader(), payload, seed) + payload
-            : EncodedFrame(SampleFrameHeader(), payload, seed);
+            : EncodedFrame(SampleFrameHeaderFor(version), payload, seed,
+                           version);
     ASSERT_EQ(FrameCheck::kValid,
-              DecodeFrameHeader(version, good.data(), good.size(), seed, &out));
+              DecodeFrameHeader(version, good.data(), good.size(), seed, kAt, &out));
     const size_t header_len = out.header_len;
     // Version 2's frame checksum (bytes 0-3) is checked with the payload;
     // every other header bit is covered by the header's own check.
@@ -300,7 +463,7 @@ TEST(FrameHeaderTest, EveryCheckOutcome) {
         buf[byte] ^= static_cast<char>(1 << bit);
         FrameHeader flipped;
         const FrameCheck check = DecodeFrameHeader(version, buf.data(),
-                                                   buf.size(), seed, &flipped);
+                                                   buf.size(), seed, kAt, &flipped);
         EXPECT_TRUE(check == FrameCheck::kBadChecksum ||
                     (check == FrameCheck::kValid &&
                      !VerifyFrame(version, buf.data(), flipped, seed)))
@@ -312,7 +475,7 @@ TEST(FrameHeaderTest, EveryCheckOutcome) {
       std::string buf = good;
       buf[byte] ^= 1;
       FrameHeader flipped;
-      if (DecodeFrameHeader(version, buf.data(), buf.size(), seed, &flipped) ==
+      if (DecodeFrameHeader(version, buf.data(), buf.size(), seed, kAt, &flipped) ==
           FrameCheck::kValid) {
         EXPECT_FALSE(VerifyFrame(version, buf.data(), flipped, seed));
       }
@@ -321,11 +484,11 @@ TEST(FrameHeaderTest, EveryCheckOutcome) {
     std::string damaged = good;
     damaged[header_len + 10] ^= 1;
     ASSERT_EQ(FrameCheck::kValid, DecodeFrameHeader(version, damaged.data(),
-                                                    damaged.size(), seed, &out));
+                                                    damaged.size(), seed, kAt, &out));
     EXPECT_FALSE(VerifyFrame(version, damaged.data(), out, seed));
     // Too few bytes for the header.
     EXPECT_EQ(FrameCheck::kTruncated,
-              DecodeFrameHeader(version, good.data(), header_len - 1, seed,
+              DecodeFrameHeader(version, good.data(), header_len - 1, seed, kAt,
                                 &out));
   }
 
@@ -337,15 +500,15 @@ TEST(FrameHeaderTest, EveryCheckOutcome) {
              crc32c::Mask(crc32c::Extend(seed, reserved.data() + 4,
                                          kFrameHeaderSizeV1 - 4)));
   EXPECT_EQ(FrameCheck::kBadField,
-            DecodeFrameHeader(1, reserved.data(), reserved.size(), seed, &out));
-  std::string flags = EncodedFrame(SampleFrameHeader(), payload, seed);
+            DecodeFrameHeader(1, reserved.data(), reserved.size(), seed, kAt, &out));
+  std::string flags = EncodedFrame(SampleFrameHeader(), payload, seed, 2);
   ASSERT_EQ(FrameCheck::kValid,
-            DecodeFrameHeader(2, flags.data(), flags.size(), seed, &out));
+            DecodeFrameHeader(2, flags.data(), flags.size(), seed, kAt, &out));
   flags[6] &= static_cast<char>(0xf0);  // type 0: no frame has it
   PutFixed16(&flags[4], static_cast<uint16_t>(crc32c::Extend(
                             seed, flags.data() + 6, out.header_len - 6)));
   EXPECT_EQ(FrameCheck::kBadField,
-            DecodeFrameHeader(2, flags.data(), flags.size(), seed, &out));
+            DecodeFrameHeader(2, flags.data(), flags.size(), seed, kAt, &out));
   for (FrameCheck c : {FrameCheck::kValid, FrameCheck::kZero,
                        FrameCheck::kTruncated, FrameCheck::kBadChecksum,
                        FrameCheck::kBadField}) {
@@ -357,20 +520,21 @@ TEST(FrameHeaderTest, EveryCheckOutcome) {
 // frame in a recycled segment, or a segment copied from another log, fails.
 TEST(FrameHeaderTest, ChecksumIsBoundToTheSegment) {
   const std::string payload(64, 'p');
-  for (uint32_t version : {1u, 2u}) {
+  for (uint32_t version : {1u, 2u, 3u, 4u}) {
     SCOPED_TRACE("version " + std::to_string(version));
     const uint32_t seed = SegmentSeed(42, 7);
     const std::string buf =
         version == 1
             ? EncodedFrameHeaderV1(SampleFrameHeader(), payload, seed) + payload
-            : EncodedFrame(SampleFrameHeader(), payload, seed);
+            : EncodedFrame(SampleFrameHeaderFor(version), payload, seed,
+                           version);
     FrameHeader out;
     EXPECT_EQ(FrameCheck::kValid,
-              DecodeFrameHeader(version, buf.data(), buf.size(), seed, &out));
+              DecodeFrameHeader(version, buf.data(), buf.size(), seed, kAt, &out));
     for (uint32_t other : {SegmentSeed(42, 8), SegmentSeed(43, 7), 0u}) {
       FrameHeader in_other;
       const FrameCheck check =
-          DecodeFrameHeader(version, buf.data(), buf.size(), other, &in_other);
+          DecodeFrameHeader(version, buf.data(), buf.size(), other, kAt, &in_other);
       EXPECT_TRUE(check == FrameCheck::kBadChecksum ||
                   !VerifyFrame(version, buf.data(), in_other, other));
     }

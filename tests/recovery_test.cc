@@ -588,7 +588,9 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
     const FrameAt frame = MiddleFrame(segment);
     const uint32_t seed = SegmentSeed(HeaderOf(image).log_uid, segment);
     // The frame's header again, with the length changed and the header
-    // check fixed up (version 2/3 layout: crc, check, kind, varints).
+    // check fixed up (version 4 layout: crc, check, kind, varints, the
+    // durable mark relative to the frame's offset, none when it is the
+    // frame's offset: a bit of the kind byte says so).
     ASSERT_EQ(kFormatVersion, frame.version);
     const FrameHeader& h = frame.header;
     ASSERT_EQ(Codec::kNone, h.codec);
@@ -596,7 +598,9 @@ TEST_F(RecoveryTest, AbsurdLengthField) {
     PutVarint64(&header, 0xFFFFFFF0u);
     PutVarint64(&header, h.file_id);
     if (h.has_offset) PutVarint64(&header, h.offset);
-    if (h.durable_mark != 0) PutVarint64(&header, h.durable_mark);
+    if (h.durable_mark != 0 && h.durable_mark != frame.offset) {
+      PutVarint64(&header, frame.offset - h.durable_mark);
+    }
     PutFixed16(&header[4], static_cast<uint16_t>(crc32c::Extend(
                                seed, header.data() + 6, header.size() - 6)));
     storage_.Corrupt(SegmentPath(segment), frame.offset, header);
@@ -853,6 +857,177 @@ TEST_F(RecoveryTest, VersionOneLogOpensAndGrowsInVersionTwo) {
   EXPECT_NE(std::string::npos, s.ToString().find("payload checksum mismatch"))
       << s.ToString();
 }
+
+// ---- Logs written by format version 3, the durable mark by version ---------
+
+// A one-segment log as a version-3 or 4 writer leaves it: a snapshot, a
+// create of a.log, then `n` data frames of 200 bytes. Frame i records the
+// durable mark mark_of(i, offsets) (0: none), offsets being where frames 0
+// to i start: version 3 stores it as an absolute offset, version 4
+// relative to the frame's own.
+struct CraftedLog {
+  std::string image;
+  std::vector<uint64_t> data_offsets;
+  std::string bytes;  // a.log
+};
+
+template <typename MarkOf>
+CraftedLog CraftLog(uint32_t version, uint64_t uid, uint64_t size, int n,
+                    MarkOf mark_of) {
+  CraftedLog log;
+  const uint32_t seed = SegmentSeed(uid, 1);
+  SegmentHeader header;
+  header.version = version;
+  header.segment_id = 1;
+  header.log_uid = uid;
+  header.segment_size = size;
+  header.created_unix_time = 1700000000;
+  log.image.assign(kSegmentHeaderBlock, '\0');
+  EncodeSegmentHeader(header, &log.image[0]);
+  const auto frame = [&](FrameHeader h, const std::string& payload,
+                         uint32_t mark) {
+    h.durable_mark = mark;
+    EncodeFrame(&h, payload, seed, log.image.size(), &log.image, version);
+  };
+  FrameHeader snap;
+  snap.type = static_cast<uint8_t>(FrameType::kSnapshot);
+  snap.has_offset = false;
+  frame(snap, FileTable().EncodeSnapshot(),
+        static_cast<uint32_t>(kSegmentHeaderBlock));
+  FrameHeader create;
+  create.type = static_cast<uint8_t>(FrameType::kCreate);
+  create.file_id = 1;
+  create.has_offset = false;
+  frame(create, "a.log", static_cast<uint32_t>(log.image.size()));
+  for (int i = 0; i < n; ++i) {
+    FrameHeader h;
+    h.type = static_cast<uint8_t>(FrameType::kData);
+    h.file_id = 1;
+    h.offset = log.bytes.size();
+    const std::string payload = Pattern(200, 40 + i);
+    log.data_offsets.push_back(log.image.size());
+    frame(h, payload, mark_of(i, log.data_offsets));
+    log.bytes += payload;
+  }
+  return log;
+}
+
+// A version-3 log (durable marks as absolute offsets) opens and reads,
+// takes new writes in a version-4 segment after it, and the mixed log
+// reopens whole.
+TEST_F(RecoveryTest, VersionThreeLogOpensAndGrowsInVersionFour) {
+  const uint64_t size = SmallSegments().segment_size;
+  // Marks as a version-3 writer recorded them: some at the frame's own
+  // offset (synced before it), some behind it, some frames without one.
+  CraftedLog v3 = CraftLog(3, 0x3333, size, 12,
+                           [](int i, const std::vector<uint64_t>& at) {
+                             return static_cast<uint32_t>(
+                                 i % 3 == 0   ? at[i]
+                                 : i % 3 == 1 ? at[i - 1]
+                                              : 0);
+                           });
+  ASSERT_TRUE(testing::PutSegment(&storage_, testing::kLogDir, 1, v3.image,
+                                  size).ok());
+  for (const FrameAt& f : DataFramesIn(v3.image)) {
+    EXPECT_EQ(3u, f.version);
+  }
+  Open();
+  EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+  EXPECT_FALSE(info_.torn_tail);
+  EXPECT_EQ(v3.bytes, ReadAll(log_.get(), "a.log"));
+  Append("a.log", "written by version 4");
+  ASSERT_TRUE(log_->SyncAll().ok());
+  Append("a.log", " and more");
+  ASSERT_TRUE(log_->SyncAll().ok());
+  const std::string want = v3.bytes + "written by version 4 and more";
+  EXPECT_EQ(want, ReadAll(log_.get(), "a.log"));
+  Open();
+  EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+  EXPECT_EQ(want, ReadAll(log_.get(), "a.log"));
+  const std::vector<uint64_t> ids = SegmentIds();
+  ASSERT_EQ(2u, ids.size());
+  EXPECT_EQ(3u, HeaderOf(SegmentImage(ids[0])).version);
+  EXPECT_EQ(4u, HeaderOf(SegmentImage(ids[1])).version);
+  // The version-4 frames after a sync record the mark at their own offset.
+  bool mark_at_frame = false;
+  for (const FrameAt& f : DataFramesIn(SegmentImage(ids[1]))) {
+    EXPECT_LE(f.header.durable_mark, f.offset);
+    mark_at_frame |= f.header.durable_mark == f.offset;
+  }
+  EXPECT_TRUE(mark_at_frame);
+  // Appends go on after another reopen.
+  Append("a.log", "!");
+  ASSERT_TRUE(log_->SyncAll().ok());
+  Open();
+  EXPECT_EQ(want + "!", ReadAll(log_.get(), "a.log"));
+}
+
+// Damage to a frame of the newest segment is a torn tail unless a later
+// frame that checks out records a durable mark past it; the same decision
+// from version 3's absolute marks and version 4's relative ones.
+class DurableMarkByVersionTest
+    : public RecoveryTest,
+      public ::testing::WithParamInterface<uint32_t> {};
+
+TEST_P(DurableMarkByVersionTest, TornTailOrDamageBeforeADurablePoint) {
+  const uint32_t version = GetParam();
+  const uint64_t size = SmallSegments().segment_size;
+  constexpr int kFrames = 10;
+  constexpr int kDamaged = 4;
+  for (bool covered : {true, false}) {
+    SCOPED_TRACE(covered ? "a later mark covers it" : "no later mark does");
+    // covered: every frame synced before it (mark at its own offset);
+    // else the frames after the damaged one record a mark no further
+    // than the frame before it (written before later syncs completed).
+    CraftedLog log = CraftLog(
+        version, 0x4444, size, kFrames,
+        [covered](int i, const std::vector<uint64_t>& at) {
+          if (covered || i < kDamaged) return static_cast<uint32_t>(at[i]);
+          return static_cast<uint32_t>(at[kDamaged - 1]);
+        });
+    const std::vector<FrameAt> frames = DataFramesIn(log.image);
+    ASSERT_EQ(static_cast<size_t>(kFrames), frames.size());
+    for (int i = 0; i < kFrames; ++i) {
+      EXPECT_EQ(version, frames[i].version);
+      EXPECT_EQ(log.data_offsets[i], frames[i].offset);
+      // The mark decodes to what was recorded, whatever the encoding.
+      EXPECT_EQ(covered || i < kDamaged ? log.data_offsets[i]
+                                        : log.data_offsets[kDamaged - 1],
+                frames[i].header.durable_mark);
+    }
+    const FrameAt damaged = frames[kDamaged];
+    log.image[damaged.payload_offset() + 50] ^= 1;
+    ASSERT_TRUE(testing::PutSegment(&storage_, testing::kLogDir, 1, log.image,
+                                    size).ok());
+    IOStatus s = Reopen(SmallSegments());
+    if (covered) {
+      ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+      EXPECT_NE(std::string::npos, s.ToString().find(Where(1, damaged.offset)))
+          << s.ToString();
+      EXPECT_NE(std::string::npos,
+                s.ToString().find("inside the durable part of the segment"))
+          << s.ToString();
+      // Point-in-time recovery keeps what came before the damage.
+      Open(WithMode(RecoveryMode::kPointInTimeRecovery));
+      EXPECT_EQ(log.bytes.substr(0, kDamaged * 200),
+                ReadAll(log_.get(), "a.log"));
+      EXPECT_FALSE(info_.damages.empty());
+    } else {
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      EXPECT_TRUE(info_.torn_tail);
+      EXPECT_TRUE(info_.damages.empty()) << info_.ToString();
+      EXPECT_EQ(log.bytes.substr(0, kDamaged * 200),
+                ReadAll(log_.get(), "a.log"));
+    }
+    RestoreDir(DirImage());  // an empty directory for the next round
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, DurableMarkByVersionTest,
+                         ::testing::Values(3u, 4u),
+                         [](const ::testing::TestParamInfo<uint32_t>& info) {
+                           return "v" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace segwal

@@ -39,7 +39,8 @@ bool FrameWalker::ValidAt(uint64_t pos, FrameHeader* h, IOStatus* status) {
   const char* p = nullptr;
   *status = At(pos, avail, &p);
   if (!status->ok()) return false;
-  return DecodeFrameHeader(segment_.header.version, p, avail, seed_, h) ==
+  return DecodeFrameHeader(segment_.header.version, p, avail, seed_, pos,
+                           h) ==
              FrameCheck::kValid &&
          h->header_len <= segment_.end - pos &&
          h->stored_len <= segment_.end - pos - h->header_len;

@@ -118,7 +118,8 @@ IOStatus Reader::DecodeGroupFrame(const Extent& extent, const Segment& segment,
                                   const char* frame, ReadCache* cache) {
   FrameHeader h;
   if (DecodeFrameHeader(segment.version, frame, extent.header_len,
-                        segment.seed, &h) != FrameCheck::kValid ||
+                        segment.seed, extent.frame_offset,
+                        &h) != FrameCheck::kValid ||
       h.codec != extent.codec || !h.has_offset) {
     return IOStatus::Corruption("frame header does not decode");
   }
@@ -168,7 +169,7 @@ IOStatus Reader::DecodeGroupFrame(const Extent& extent, const Segment& segment,
         return IOStatus::Corruption(damaged + "not in the segment file)");
       }
       const char* p = span.data() + (at - from);  // only once `at` is in it
-      if (DecodeFrameHeader(segment.version, p, avail, segment.seed,
+      if (DecodeFrameHeader(segment.version, p, avail, segment.seed, at,
                             &link.h) != FrameCheck::kValid ||
           link.h.header_len + uint64_t{link.h.stored_len} > avail ||
           !VerifyFrame(segment.version, p, link.h, segment.seed)) {

@@ -113,11 +113,15 @@ void SegmentWriter::MaybeStartWritebackLocked() {
 // A frame records the durable mark when it moved since the last frame that
 // did, and at least every kMarkIntervalBytes: recovery needs one valid
 // frame after a damaged spot that proves the spot was durable, and every
-// frame written after a sync could prove it.
+// frame written after a sync could prove it. From version 4 on a mark at
+// the frame's own offset (everything before the frame durable) costs no
+// byte, so such a frame always records it.
 uint32_t SegmentWriter::DurableMarkToRecordLocked(uint64_t offset) {
   const uint32_t mark = static_cast<uint32_t>(HeadDurableOffsetLocked());
-  if (mark == 0 || (mark == head_->recorded_mark &&
-                    offset < head_->recorded_mark_end + kMarkIntervalBytes)) {
+  if (mark == 0) return 0;
+  if (head_->version >= 4 && mark == offset) return mark;
+  if (mark == head_->recorded_mark &&
+      offset < head_->recorded_mark_end + kMarkIntervalBytes) {
     return 0;
   }
   return mark;
@@ -128,7 +132,8 @@ IOStatus SegmentWriter::WriteFrameLocked(FrameHeader header,
   const uint64_t offset = head_->end.load(std::memory_order_relaxed);
   header.durable_mark = DurableMarkToRecordLocked(offset);
   frame_buffer_.clear();
-  EncodeFrame(&header, payload, head_->seed, &frame_buffer_);
+  EncodeFrame(&header, payload, head_->seed, offset, &frame_buffer_,
+              head_->version);
   IOStatus s = StoreLocked(offset, frame_buffer_);
   if (!s.ok()) return error_->Set(s);
   const bool was_half_full = HeadHalfFullLocked();
@@ -259,7 +264,8 @@ IOStatus SegmentWriter::StartSegmentLocked(std::shared_ptr<Segment> next) {
   FrameHeader h = MakeFrame(FrameType::kSnapshot, 0, 0);
   h.has_offset = false;
   h.durable_mark = static_cast<uint32_t>(kSegmentHeaderBlock);
-  EncodeFrame(&h, snapshot, next->seed, &block);
+  EncodeFrame(&h, snapshot, next->seed, block.size(), &block,
+              next->version);
   // Nothing is written past the prepared window (the preparer extends it
   // by writing there). `next` is not shared yet: extending it here keeps
   // no one waiting but this rotation.

@@ -166,17 +166,22 @@ FrameCheck DecodeV1(const char* src, size_t avail, uint32_t seed,
   return FrameCheck::kValid;
 }
 
-// ---- Version 2 -------------------------------------------------------------
+// ---- Versions 2 to 4 --------------------------------------------------------
 //
 // Frame layout (integers little endian, varints LEB128):
 //   0 crc u32     masked crc32c(seed, bytes [4, frame end))
 //   4 check u16   low 16 bits of crc32c(seed, header bytes [6, header end))
 //   6 kind u8     bits 0-3 type (12-15: safe to ignore if unknown);
-//                 bits 4-5 codec; bit 6 offset present; bit 7 durable mark
-//                 present
+//                 bits 4-5 codec;
+//                 versions 2, 3: bit 6 offset present, bit 7 durable mark
+//                 present (an absolute segment offset);
+//                 version 4: bit 6 the durable mark is this frame's own
+//                 segment offset (no field), bit 7 durable mark present as
+//                 varint(frame offset - mark); the offset is present by
+//                 type (data, truncate, link, relocated data)
 //   7 varint stored length, varint file id, [varint offset],
 //     [varint durable mark], [varint raw length if the codec is not none],
-//     [varint prev if the codec is a group codec (version 3)]
+//     [varint prev if the codec is a group codec (versions 3, 4)]
 //   payload
 // The check lets a scan judge a header (whether a frame cut short at the
 // tail is one of ours) without checksumming the payload a garbage length
@@ -186,8 +191,9 @@ constexpr uint8_t kTypeBits = 0x0f;
 constexpr uint8_t kFirstSafeToIgnoreType = 12;
 constexpr uint8_t kCodecShift = 4;
 constexpr uint8_t kCodecBits = 0x30;
-constexpr uint8_t kHasOffset = 0x40;
+constexpr uint8_t kHasOffset = 0x40;       // versions 2, 3
 constexpr uint8_t kHasDurableMark = 0x80;
+constexpr uint8_t kMarkAtFrame = 0x40;     // version 4
 
 
 // Reads a varint of at most `max_bytes` bytes from [*p, end).
@@ -226,7 +232,14 @@ uint8_t CodecField(uint32_t version, Codec codec) {
   return 3;
 }
 
-FrameCheck ParseFrameHeaderV2(const char* src, size_t avail, FrameHeader* h,
+bool TypeHasOffset(uint8_t type) {
+  const uint8_t t = type & kTypeBits;
+  return IsDataFrame(t) || t == static_cast<uint8_t>(FrameType::kTruncate) ||
+         t == static_cast<uint8_t>(FrameType::kLink);
+}
+
+FrameCheck ParseFrameHeaderV2(const char* src, size_t avail,
+                              uint64_t frame_offset, FrameHeader* h,
                               uint32_t version) {
   const size_t probe = std::min(avail, kMinFrameHeaderSize);
   if (AllZero(src, probe)) return FrameCheck::kZero;
@@ -234,10 +247,14 @@ FrameCheck ParseFrameHeaderV2(const char* src, size_t avail, FrameHeader* h,
   const char* const end = src + std::min(avail, kMaxFrameHeaderSize);
   const char* p = src + 7;
   const uint8_t kind = static_cast<uint8_t>(src[6]);
+  const uint8_t type = kind & kTypeBits;
+  const bool relative_mark = version >= 4;
+  const bool has_offset =
+      relative_mark ? TypeHasOffset(type) : (kind & kHasOffset) != 0;
   uint64_t stored = 0, file = 0, offset = 0, mark = 0, raw = 0, prev = 0;
   bool parsed = GetVarint(&p, end, 5, &stored) &&
                 GetVarint(&p, end, 10, &file);
-  if (parsed && (kind & kHasOffset)) parsed = GetVarint(&p, end, 10, &offset);
+  if (parsed && has_offset) parsed = GetVarint(&p, end, 10, &offset);
   if (parsed && (kind & kHasDurableMark)) parsed = GetVarint(&p, end, 5, &mark);
   const uint8_t field = (kind & kCodecBits) >> kCodecShift;
   const Codec codec = CodecFromField(version, field);
@@ -248,7 +265,18 @@ FrameCheck ParseFrameHeaderV2(const char* src, size_t avail, FrameHeader* h,
     // cut short.
     return p >= src + avail ? FrameCheck::kTruncated : FrameCheck::kBadChecksum;
   }
-  const uint8_t type = kind & kTypeBits;
+  // Version 4 records the mark relative to the frame's own offset: at it
+  // (the bit, no field) or `mark` bytes before it. Either way it must lie
+  // after the segment's start, and both forms at once are impossible.
+  bool bad_mark = false;
+  if (relative_mark && (kind & kMarkAtFrame)) {
+    bad_mark = (kind & kHasDurableMark) != 0 || frame_offset == 0 ||
+               frame_offset > UINT32_MAX;
+    mark = frame_offset;
+  } else if (relative_mark && (kind & kHasDurableMark)) {
+    bad_mark = mark >= frame_offset || frame_offset > UINT32_MAX;
+    mark = bad_mark ? 0 : frame_offset - mark;
+  }
   h->crc = GetFixed32(src);
   h->type = type >= kFirstSafeToIgnoreType ? (type | kFrameTypeSafeToIgnore)
                                            : type;
@@ -257,13 +285,13 @@ FrameCheck ParseFrameHeaderV2(const char* src, size_t avail, FrameHeader* h,
   h->raw_len = codec == Codec::kNone ? h->stored_len
                                      : static_cast<uint32_t>(raw);
   h->file_id = file;
-  h->has_offset = (kind & kHasOffset) != 0;
+  h->has_offset = has_offset;
   h->offset = offset;
   h->durable_mark = static_cast<uint32_t>(mark);
   h->header_len = static_cast<uint32_t>(p - src);
   h->prev = static_cast<uint32_t>(prev);
   if (type == 0 || stored > UINT32_MAX || mark > UINT32_MAX ||
-      raw > UINT32_MAX || prev > kMaxGroupSpan) {
+      raw > UINT32_MAX || prev > kMaxGroupSpan || bad_mark) {
     return FrameCheck::kBadField;
   }
   return FrameCheck::kValid;
@@ -280,9 +308,10 @@ namespace {
 // The layout first (lengths and fields, as far as the bytes go), then the
 // header check; a field out of range under a matching check is kBadField.
 FrameCheck DecodeV2(uint32_t version, const char* src, size_t avail,
-                    uint32_t seed, FrameHeader* h) {
+                    uint32_t seed, uint64_t frame_offset, FrameHeader* h) {
   FrameHeader parsed;
-  const FrameCheck layout = ParseFrameHeaderV2(src, avail, &parsed, version);
+  const FrameCheck layout =
+      ParseFrameHeaderV2(src, avail, frame_offset, &parsed, version);
   if (layout != FrameCheck::kValid && layout != FrameCheck::kBadField) {
     return layout;
   }
@@ -298,20 +327,42 @@ FrameCheck DecodeV2(uint32_t version, const char* src, size_t avail,
 }  // namespace
 
 void EncodeFrame(FrameHeader* h, const Slice& payload, uint32_t seed,
-                 std::string* out, uint32_t version) {
+                 uint64_t frame_offset, std::string* out, uint32_t version) {
   h->stored_len = static_cast<uint32_t>(payload.size());
   if (h->codec == Codec::kNone) h->raw_len = h->stored_len;
+  uint8_t mark_bits = 0;
+  uint64_t mark_field = 0;
+  if (version >= 4) {
+    // The offset is there by type; the mark relative to this frame's
+    // offset (a mark past it would claim bytes not yet written: record
+    // the frame's offset, which is no more than what was durable).
+    h->has_offset = TypeHasOffset(h->type);
+    if (h->durable_mark != 0 && frame_offset != 0 &&
+        frame_offset <= UINT32_MAX) {
+      if (h->durable_mark >= frame_offset) {
+        h->durable_mark = static_cast<uint32_t>(frame_offset);
+        mark_bits = kMarkAtFrame;
+      } else {
+        mark_bits = kHasDurableMark;
+        mark_field = frame_offset - h->durable_mark;
+      }
+    } else {
+      h->durable_mark = 0;
+    }
+  } else {
+    mark_bits = (h->has_offset ? kHasOffset : 0) |
+                (h->durable_mark != 0 ? kHasDurableMark : 0);
+    mark_field = h->durable_mark;
+  }
   const size_t start = out->size();
   out->resize(start + 7);
   (*out)[start + 6] = static_cast<char>(
       (h->type & kTypeBits) |
-      (CodecField(version, h->codec) << kCodecShift) |
-      (h->has_offset ? kHasOffset : 0) |
-      (h->durable_mark != 0 ? kHasDurableMark : 0));
+      (CodecField(version, h->codec) << kCodecShift) | mark_bits);
   PutVarint64(out, h->stored_len);
   PutVarint64(out, h->file_id);
   if (h->has_offset) PutVarint64(out, h->offset);
-  if (h->durable_mark != 0) PutVarint64(out, h->durable_mark);
+  if (mark_bits & kHasDurableMark) PutVarint64(out, mark_field);
   if (h->codec != Codec::kNone) PutVarint64(out, h->raw_len);
   if (IsGroupCodec(h->codec)) PutVarint64(out, h->prev);
   h->header_len = static_cast<uint32_t>(out->size() - start);
@@ -322,9 +373,10 @@ void EncodeFrame(FrameHeader* h, const Slice& payload, uint32_t seed,
 }
 
 FrameCheck DecodeFrameHeader(uint32_t version, const char* src, size_t avail,
-                             uint32_t seed, FrameHeader* h) {
+                             uint32_t seed, uint64_t frame_offset,
+                             FrameHeader* h) {
   return version == 1 ? DecodeV1(src, avail, seed, h)
-                      : DecodeV2(version, src, avail, seed, h);
+                      : DecodeV2(version, src, avail, seed, frame_offset, h);
 }
 
 bool VerifyFrameBytes(uint32_t version, const char* frame,

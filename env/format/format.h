@@ -15,14 +15,18 @@
 
 namespace segwal {
 
-// Version 3 (written by this build): version 2's frames whose codecs are
-// streams in bounded groups (docs/format.md, "Compression groups").
+// Version 4 (written by this build): version 3's frames with the durable
+// mark recorded relative to the frame's own segment offset (a bit of the
+// kind byte when the mark is the frame's offset, else varint(frame offset -
+// mark)), and the offset field present by frame type.
+// Version 3: version 2's frames whose codecs are streams in bounded groups
+// (docs/format.md, "Compression groups").
 // Version 2: compact frame headers, no padding, one checksum over each
 // whole frame, each compressed payload a whole lz4 block or zstd frame.
 // Version 1 (40-byte frame headers, 8-byte aligned, separate header and
 // payload checksums). Every version is still read: a log may hold segments
 // of each (old ones written before an upgrade).
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
 constexpr uint32_t kOldestFormatVersion = 1;
 
 // The header occupies the first block of a segment so that frames (and
@@ -137,7 +141,10 @@ struct FrameHeader {
   // was written (0: not recorded). Recovery uses it to tell a torn tail
   // (damage beyond every durable mark) from lost durable data (damage below
   // a later frame's mark). Version 2 records it in a frame when it moved
-  // since the last frame that did, or kMarkIntervalBytes of frames ago.
+  // since the last frame that did, or kMarkIntervalBytes of frames ago;
+  // version 4 also whenever it is the frame's own offset (that costs no
+  // byte). Version 4 stores it relative to the frame's offset, so encoding
+  // and decoding take that offset; here it is always the absolute one.
   uint32_t durable_mark = 0;
   // Version 1: masked crc32c of the payload. Version 2: masked crc32c,
   // seeded with the segment's identity, of the whole frame after this
@@ -183,13 +190,19 @@ inline uint64_t MinFrameHeaderSize(uint32_t version) {
   return version == 1 ? kFrameHeaderSizeV1 : kMinFrameHeaderSize;
 }
 
-// Appends a frame of format `version` (2 or 3: the header, then the
-// payload) to *out. Completes *header as written: stored_len, raw_len (for
-// kNone), crc, header_len. The codec must be one `version` stores (kNone,
-// kLz4, kZstd in 2; kNone and the group codecs in 3).
+// Appends a frame of format `version` (2 to 4: the header, then the
+// payload), to be stored at segment offset `frame_offset`, to *out.
+// Completes *header as written: stored_len, raw_len (for kNone), crc,
+// header_len; in version 4 also has_offset (by type) and durable_mark (0
+// if it cannot be recorded, at most frame_offset). The codec must be one
+// `version` stores (kNone, kLz4, kZstd in 2; kNone and the group codecs in
+// 3 and 4).
 void EncodeFrame(FrameHeader* header, const rocksdb::Slice& payload,
-                 uint32_t seed, std::string* out,
+                 uint32_t seed, uint64_t frame_offset, std::string* out,
                  uint32_t version = kFormatVersion);
+// Version 4: whether a frame of `type` has the offset field (data,
+// truncate, link, relocated data).
+bool TypeHasOffset(uint8_t type);
 // Version 1, for tests that write logs as older segwal did: writes
 // exactly kFrameHeaderSizeV1 bytes; header.crc (the payload checksum,
 // PayloadChecksumV1) must already be set.
@@ -201,18 +214,22 @@ uint32_t PayloadChecksumV1(const char* payload, size_t n);
 // header at src as far as its bytes go (kValid, kZero, kTruncated,
 // kBadChecksum for an overlong varint, kBadField for an out-of-range
 // field, with *header filled). Tests and fuzzers use it to craft frames.
-// `version` (2 or 3) says what the codec field means.
+// `version` (2 to 4) says what the codec field and bits 6-7 mean;
+// `frame_offset` is the frame's segment offset (version 4's durable mark
+// is relative to it).
 FrameCheck ParseFrameHeaderV2(const char* src, size_t avail,
-                              FrameHeader* header,
+                              uint64_t frame_offset, FrameHeader* header,
                               uint32_t version = kFormatVersion);
 // Writes the header check and frame checksum of the version-2 frame at
 // `frame` laid out as `header` says (header_len, stored_len).
 void SealFrameV2(char* frame, const FrameHeader& header, uint32_t seed);
 
-// Decodes the header at src, of which `avail` bytes are readable. kValid
-// means the header checks out; the payload is checked by VerifyFrame.
+// Decodes the header at src, of which `avail` bytes are readable, a frame
+// at segment offset `frame_offset`. kValid means the header checks out;
+// the payload is checked by VerifyFrame.
 FrameCheck DecodeFrameHeader(uint32_t version, const char* src, size_t avail,
-                             uint32_t seed, FrameHeader* header);
+                             uint32_t seed, uint64_t frame_offset,
+                             FrameHeader* header);
 // Whether the frame at `frame` (its header decoded into `header`, its
 // payload following) matches its checksum.
 bool VerifyFrame(uint32_t version, const char* frame,
@@ -224,7 +241,7 @@ bool VerifyFrameBytes(uint32_t version, const char* frame,
 const char* FrameCheckName(FrameCheck check);
 
 // The codec field of a version-2/3 frame header and back (2 bits):
-// version 2 stores kNone, kLz4, kZstd as 0-2; version 3 stores kNone,
+// version 2 stores kNone, kLz4, kZstd as 0-2; versions 3 and 4 store kNone,
 // kLz4Group, kZstdGroup as 0-2. Anything else reads as kUnknown.
 Codec CodecFromField(uint32_t version, uint8_t field);
 uint8_t CodecField(uint32_t version, Codec codec);

@@ -5,8 +5,8 @@
 
 namespace segwal {
 
-bool CheckFrame(uint32_t version, const Slice& image, uint64_t pos,
-                uint64_t limit, uint32_t seed, FrameHeader* h,
+bool CheckFrame(uint32_t version, const Slice& image, uint64_t image_start,
+                uint64_t pos, uint64_t limit, uint32_t seed, FrameHeader* h,
                 FrameFault* fault) {
   fault->header_ok = false;
   fault->kind = DamageKind::kBadFrameHeader;
@@ -22,7 +22,8 @@ bool CheckFrame(uint32_t version, const Slice& image, uint64_t pos,
   const FrameCheck check = avail == 0
                                ? FrameCheck::kZero
                                : DecodeFrameHeader(version, image.data() + pos,
-                                                   avail, seed, h);
+                                                   avail, seed,
+                                                   image_start + pos, h);
   if (check != FrameCheck::kValid) {
     fault->reason = FrameCheckName(check);
     return false;
@@ -102,10 +103,12 @@ bool FollowsGroup(const FrameHeader& h, uint64_t pos, uint64_t footprint,
   return true;
 }
 
-bool IsValidFrame(uint32_t version, const Slice& image, uint64_t pos,
-                  uint64_t limit, uint32_t seed, FrameHeader* h) {
+bool IsValidFrame(uint32_t version, const Slice& image, uint64_t image_start,
+                  uint64_t pos, uint64_t limit, uint32_t seed,
+                  FrameHeader* h) {
   FrameFault unused;
-  return CheckFrame(version, image, pos, limit, seed, h, &unused);
+  return CheckFrame(version, image, image_start, pos, limit, seed, h,
+                    &unused);
 }
 
 uint64_t PastZeros(const Slice& image, uint64_t pos, uint64_t step,

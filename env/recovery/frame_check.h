@@ -28,15 +28,18 @@ struct FrameFault {
 };
 
 // Checks the frame at `pos` of a segment image (of format `version`) whose
-// frames end by `limit`. True for a valid frame (*h decoded); else *fault
-// says why not.
-bool CheckFrame(uint32_t version, const Slice& image, uint64_t pos,
-                uint64_t limit, uint32_t seed, FrameHeader* h,
+// frames end by `limit`; the image's first byte is at segment offset
+// `image_start` (the frame's segment offset, image_start + pos, decodes
+// version 4's durable mark). True for a valid frame (*h decoded); else
+// *fault says why not.
+bool CheckFrame(uint32_t version, const Slice& image, uint64_t image_start,
+                uint64_t pos, uint64_t limit, uint32_t seed, FrameHeader* h,
                 FrameFault* fault);
 
 // CheckFrame without the reason.
-bool IsValidFrame(uint32_t version, const Slice& image, uint64_t pos,
-                  uint64_t limit, uint32_t seed, FrameHeader* h);
+bool IsValidFrame(uint32_t version, const Slice& image, uint64_t image_start,
+                  uint64_t pos, uint64_t limit, uint32_t seed,
+                  FrameHeader* h);
 
 // The frames of compression groups a segment scan kept so far, by segment
 // offset: what a later frame of the group must follow.

@@ -179,7 +179,8 @@ IOStatus Scanner::LoadCandidates(std::vector<Candidate>* candidates) {
     if (c.check == HeaderCheck::kBadVersion) {
       return IOStatus::NotSupported(
           "segment " + SegmentPath(c.id) + " has format version " +
-          std::to_string(version) + "; this segwal reads version " +
+          std::to_string(version) + "; this segwal reads versions " +
+          std::to_string(kOldestFormatVersion) + " to " +
           std::to_string(kFormatVersion) +
           ": open the log with a segwal release that reads version " +
           std::to_string(version));
@@ -316,8 +317,9 @@ IOStatus Scanner::CheckAt(uint32_t version, uint64_t pos, uint64_t limit,
   IOStatus s = window_.Hold(pos, kLargestHeader);
   if (!s.ok()) return s;
   const auto check = [&] {
-    return CheckFrame(version, window_.bytes(), pos - window_.start(),
-                      limit - window_.start(), seed, h, fault);
+    return CheckFrame(version, window_.bytes(), window_.start(),
+                      pos - window_.start(), limit - window_.start(), seed, h,
+                      fault);
   };
   *valid = check();
   if (*valid || !fault->header_ok || window_.end() >= window_.held()) {

@@ -54,7 +54,7 @@ IOStatus ScanFramesFrom(StorageFile* file, uint32_t version, uint32_t seed,
     if (at + min_header > buffer.size()) break;  // zeros: no frame
     FrameHeader h;
     if (DecodeFrameHeader(version, buffer.data() + at, buffer.size() - at,
-                          seed, &h) != FrameCheck::kValid) {
+                          seed, pos, &h) != FrameCheck::kValid) {
       break;
     }
     if (h.header_len > limit - pos ||
@@ -64,8 +64,8 @@ IOStatus ScanFramesFrom(StorageFile* file, uint32_t version, uint32_t seed,
     s = hold(pos, pos + h.header_len + h.stored_len);
     if (!s.ok()) return s;
     const uint64_t rel = pos - buffer_start;
-    if (!IsValidFrame(version, Slice(buffer.data(), buffer.size()), rel,
-                      limit - buffer_start, seed, &h)) {
+    if (!IsValidFrame(version, Slice(buffer.data(), buffer.size()),
+                      buffer_start, rel, limit - buffer_start, seed, &h)) {
       break;
     }
     s = sink(h, Slice(buffer.data() + rel + h.header_len, h.stored_len), pos);

@@ -9,7 +9,9 @@
 //                             header and every frame's checksums, so
 //                             mutations get past them,
 //                       bit 4 also drop a "<id>.free" file (reclaimed),
-//                       bit 5 segments of format version 1 (else the
+//                       bit 5 segments of format version 1,
+//                       bit 6 (bit 5 clear) segments of format version 3
+//                             (the durable mark absolute; else the
 //                             current version)
 //   then for every chunk but the last: a 3-byte little-endian length, and
 //   the chunk; the last chunk is the rest of the input.
@@ -31,6 +33,7 @@ constexpr uint8_t kFlagRaw = 0x4;
 constexpr uint8_t kFlagFixChecksums = 0x8;
 constexpr uint8_t kFlagFreeFile = 0x10;
 constexpr uint8_t kFlagVersion1 = 0x20;
+constexpr uint8_t kFlagVersion3 = 0x40;
 
 struct Segments {
   uint8_t flags = 0;

@@ -2,11 +2,15 @@
 // snapshots included) and the payload codecs on arbitrary bytes.
 //
 // Input: byte 0 selects what to exercise:
-//   even: a sequence of frames of format version 3 (bits 2 and 3 clear),
-//         2 (bit 3 set) or 1 (bit 2 set). With bit 1 clear the bytes are decoded as they are
-//         (a frame that does not check out is stepped over by a byte);
-//         with bit 1 set each frame's fields are taken from the input and
-//         encoded as the writer does, and must decode to the same fields.
+//   even: a sequence of frames of format version 4 (bits 2-4 clear), 3
+//         (bit 4 set), 2 (bit 3 set) or 1 (bit 2 set). With bit 1 clear
+//         the bytes are decoded as they are, each at the segment offset
+//         4096 + its position in the input (a frame that does not check
+//         out is stepped over by a byte); with bit 1 set each frame's
+//         fields are taken from the input and encoded as the writer does
+//         (in version 4 at a segment offset also taken from the input, the
+//         durable mark relative to it), and must decode to the same
+//         fields.
 //         Valid frames reach FileTable::Apply. The table must survive any
 //         sequence; then its snapshot must replay into an empty table and
 //         agree with itself.
@@ -55,7 +59,13 @@ bool NextFrame(uint32_t version, bool fix, const uint8_t* data, size_t size,
   if (*pos >= size) return false;
   const char* at = reinterpret_cast<const char*>(data) + *pos;
   if (!fix) {
-    FrameCheck check = DecodeFrameHeader(version, at, size - *pos, kSeed, h);
+    FrameCheck check = DecodeFrameHeader(version, at, size - *pos, kSeed,
+                                         kSegmentHeaderBlock + *pos, h);
+    if (check == FrameCheck::kValid && h->durable_mark != 0 &&
+        version >= 4 && h->durable_mark > kSegmentHeaderBlock + *pos) {
+      fprintf(stderr, "a version-4 durable mark past its frame decoded\n");
+      abort();
+    }
     (void)FrameCheckName(check);
     if (check != FrameCheck::kValid ||
         FrameFootprint(version, *h) > size - *pos) {
@@ -90,6 +100,18 @@ bool NextFrame(uint32_t version, bool fix, const uint8_t* data, size_t size,
   in.offset = Take(data, size, pos, 3);
   in.durable_mark = static_cast<uint32_t>(Take(data, size, pos, 3));
   in.raw_len = static_cast<uint32_t>(Take(data, size, pos, 3));
+  // Version 4: where the frame sits, which its durable mark is relative
+  // to; the mark the writer would record (none, or at most the frame's
+  // offset) and whether the type has an offset field.
+  uint64_t frame_offset = kSegmentHeaderBlock;
+  uint32_t want_mark = in.durable_mark;
+  bool want_offset = in.has_offset;
+  if (version >= 4) {
+    frame_offset += Take(data, size, pos, 4) %
+                    (kMaxSegmentSize - kSegmentHeaderBlock);
+    if (want_mark > frame_offset) want_mark = static_cast<uint32_t>(frame_offset);
+    want_offset = TypeHasOffset(in.type);
+  }
   const size_t want = static_cast<size_t>(Take(data, size, pos, 2));
   const size_t n = std::min(want, size - std::min(size, *pos));
   const Slice payload(reinterpret_cast<const char*>(data) + *pos, n);
@@ -105,10 +127,14 @@ bool NextFrame(uint32_t version, bool fix, const uint8_t* data, size_t size,
     in.has_offset = true;
     in.header_len = kFrameHeaderSizeV1;
   } else {
-    EncodeFrame(&in, payload, kSeed, frame, version);
+    EncodeFrame(&in, payload, kSeed, frame_offset, frame, version);
+    if (in.durable_mark != want_mark || in.has_offset != want_offset) {
+      fprintf(stderr, "the encoder recorded another mark or offset\n");
+      abort();
+    }
   }
-  if (DecodeFrameHeader(version, frame->data(), frame->size(), kSeed, h) !=
-          FrameCheck::kValid ||
+  if (DecodeFrameHeader(version, frame->data(), frame->size(), kSeed,
+                        frame_offset, h) != FrameCheck::kValid ||
       !VerifyFrame(version, frame->data(), *h, kSeed) ||
       h->type != in.type || h->codec != in.codec ||
       h->file_id != in.file_id || h->has_offset != in.has_offset ||
@@ -169,7 +195,7 @@ void FuzzFrames(const uint8_t* data, size_t size, uint32_t version,
   sh.type = static_cast<uint8_t>(FrameType::kSnapshot);
   sh.has_offset = false;
   std::string encoded;
-  EncodeFrame(&sh, snapshot, kSeed, &encoded);
+  EncodeFrame(&sh, snapshot, kSeed, kSegmentHeaderBlock, &encoded);
   FileTable replay;
   FrameLocation where;
   where.segment_id = 100;
@@ -263,8 +289,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 1) {
     FuzzCodec(data, size);
   } else {
-    const uint32_t version =
-        (data[0] & 4) != 0 ? 1 : (data[0] & 8) != 0 ? 2 : 3;
+    const uint32_t version = (data[0] & 4) != 0    ? 1
+                             : (data[0] & 8) != 0  ? 2
+                             : (data[0] & 16) != 0 ? 3
+                                                   : 4;
     FuzzFrames(data + 1, size - 1, version, (data[0] & 2) != 0);
   }
   return 0;

@@ -66,7 +66,7 @@ void FixChecksums(std::string* image) {
       continue;
     }
     const FrameCheck layout =
-        ParseFrameHeaderV2(frame, image->size() - off, &h);
+        ParseFrameHeaderV2(frame, image->size() - off, off, &h, version);
     if (layout != FrameCheck::kValid && layout != FrameCheck::kBadField) break;
     if (off + h.header_len + h.stored_len > image->size()) break;
     SealFrameV2(frame, h, seed);
@@ -91,7 +91,9 @@ std::unique_ptr<MemStorage> BuildStorage(const Segments& in) {
       h.prev_segment_id = i;
       h.prev_segment_end = i == 0 ? 0 : prev_end;
       h.created_unix_time = 1700000000;
-      h.version = (in.flags & kFlagVersion1) ? 1 : kFormatVersion;
+      h.version = (in.flags & kFlagVersion1)   ? 1
+                  : (in.flags & kFlagVersion3) ? 3
+                                               : kFormatVersion;
       image.assign(kSegmentHeaderBlock, '\0');
       EncodeSegmentHeader(h, &image[0]);
       image += in.chunks[i];

@@ -101,7 +101,7 @@ std::vector<std::string> FramesOf(const std::string& image) {
   while (off < image.size()) {
     FrameHeader h;
     if (DecodeFrameHeader(version, image.data() + off, image.size() - off,
-                          seed, &h) != FrameCheck::kValid ||
+                          seed, off, &h) != FrameCheck::kValid ||
         off + h.header_len + h.stored_len > image.size()) {
       break;
     }

@@ -142,7 +142,8 @@ inline std::vector<FrameAt> FramesIn(const std::string& image) {
     frame.version = header.version;
     FrameHeader& h = frame.header;
     if (DecodeFrameHeader(header.version, image.data() + pos,
-                          image.size() - pos, seed, &h) != FrameCheck::kValid ||
+                          image.size() - pos, seed, pos,
+                          &h) != FrameCheck::kValid ||
         frame.end() > image.size()) {
       break;
     }

@@ -187,7 +187,8 @@ inline void AppendRawFrame(const std::string& dir, FrameHeader frame) {
   ASSERT_EQ(kFormatVersion, head.header.version);
   frame.durable_mark = static_cast<uint32_t>(head.end);
   std::string encoded;
-  EncodeFrame(&frame, Slice(), SegmentSeed(scan.log_uid, head.id), &encoded);
+  EncodeFrame(&frame, Slice(), SegmentSeed(scan.log_uid, head.id), head.end,
+              &encoded);
   Overwrite(SegmentPath(dir, head.id), head.end, encoded);
 }
 
