@@ -195,7 +195,7 @@ void DecodeAhead::ResolveNext(std::unique_lock<std::mutex>& lock) {
   uint64_t pos = from;
   for (ReadPiece& piece : pieces) {
     const uint64_t end = pos + piece.len;
-    if (!piece.extent.hole && piece.extent.codec != Codec::kNone) {
+    if (!piece.extent.hole && Pays(piece.extent.codec)) {
       Entry* last = entries_.empty() ? nullptr : entries_.back().get();
       if (last != nullptr && last->end == pos &&
           SameFrame(last->piece.extent, piece.extent)) {

@@ -23,10 +23,10 @@
 //    the whole of the two frames a chunk's ends cut), plus one read window
 //    and one group's span in its own ReadCache (the bounds on what decoding
 //    allocates apply to its decoder as to any reader's).
-//  - The thread starts at the first Find (a read that meets a compressed
-//    frame: a file without any never starts one) and is stopped and joined
-//    by the destructor, which the owner runs before it closes its handle
-//    on the file.
+//  - The thread starts at the first Find (a read that meets a frame of a
+//    codec that Pays: a file without any never starts one) and is stopped
+//    and joined by the destructor, which the owner runs before it closes
+//    its handle on the file.
 //
 // Find belongs to one reader (one thread at a time); the unit's lock
 // guards everything the two threads share. Functions named ...Locked need
@@ -56,6 +56,14 @@ class DecodeAhead {
   // The worker resolves more once the entries hold no more than this (so
   // that it wakes once per chunk the reader consumes, not per frame).
   static constexpr uint64_t kResumeBytes = kAheadBytes - kResolveBytes;
+
+  // Whether frames of `codec` are worth decoding ahead: zstd's (~1 us per
+  // WAL record, most of it a serial Huffman loop). Not lz4's: it decodes a
+  // record in ~0.1 us, less than handing the frame from one thread to the
+  // other costs (a DB::Open of an lz4 log took ~10% more CPU with it).
+  static bool Pays(Codec codec) {
+    return codec == Codec::kZstdGroup || codec == Codec::kZstd;
+  }
 
   // Reads file `file_id` (a handle the owner keeps open while this lives)
   // through `reader` and `catalog`, which outlive it.

@@ -229,7 +229,7 @@ IOStatus Reader::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
       if (piece.extent.hole) {
         std::memset(scratch + done, 0, piece.len);
       } else if (cache->ahead != nullptr &&
-                 piece.extent.codec != Codec::kNone &&
+                 DecodeAhead::Pays(piece.extent.codec) &&
                  (ahead = cache->ahead->Find(piece, offset + done)) !=
                      nullptr) {
         std::memcpy(scratch + done,

@@ -52,7 +52,7 @@ struct ReadCache {
   uint64_t group_end = 0;
   std::string group_span;  // segment bytes read to find a group's frames
   // A sequential reader's decode-ahead (env/engine/decode_ahead.h), owned
-  // by the reader; compressed frames are asked of it first.
+  // by the reader; frames of the codecs it Pays for are asked of it first.
   DecodeAhead* ahead = nullptr;
 };
 
