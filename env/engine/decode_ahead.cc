@@ -131,14 +131,15 @@ void DecodeAhead::Run() {
     worker_cv_.wait(lock, [this] { return stop_ || HasWorkLocked(); });
     if (stop_) return;
     if (next_seq_ < front_seq_ + entries_.size()) {
-      DecodeNext(lock);
+      DecodeNextMayUnlock(lock);
     } else {
-      ResolveNext(lock);
+      ResolveNextMayUnlock(lock);
     }
   }
 }
 
-void DecodeAhead::DecodeNext(std::unique_lock<std::mutex>& lock) {
+void DecodeAhead::DecodeNextMayUnlock(
+    std::unique_lock<std::mutex>& lock) {
   const uint64_t seq = next_seq_;
   const uint64_t generation = generation_;
   const ReadPiece piece = entries_[seq - front_seq_]->piece;
@@ -175,7 +176,8 @@ void DecodeAhead::DecodeNext(std::unique_lock<std::mutex>& lock) {
   reader_cv_.notify_one();
 }
 
-void DecodeAhead::ResolveNext(std::unique_lock<std::mutex>& lock) {
+void DecodeAhead::ResolveNextMayUnlock(
+    std::unique_lock<std::mutex>& lock) {
   const uint64_t from = cursor_;
   const uint64_t generation = generation_;
   lock.unlock();

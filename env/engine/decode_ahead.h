@@ -29,8 +29,10 @@
 //    its handle on the file.
 //
 // Find belongs to one reader (one thread at a time); the unit's lock
-// guards everything the two threads share. Functions named ...Locked need
-// that lock held and never release it.
+// guards everything the two threads share, and is a leaf: no other lock
+// is taken while it is held, and it is released while the worker reads.
+// Functions named ...Locked need that lock held and never release it;
+// ...MayUnlock ones release and retake it.
 #pragma once
 
 #include <condition_variable>
@@ -94,10 +96,11 @@ class DecodeAhead {
   };
 
   void Run();
-  // The worker's two steps, each entered and left with the lock held (it
-  // is released while the catalog or the segment is read).
-  void DecodeNext(std::unique_lock<std::mutex>& lock);
-  void ResolveNext(std::unique_lock<std::mutex>& lock);
+  // The worker's two steps, each entered and left with the lock held; each
+  // releases it while it reads the catalog or the segment, and checks the
+  // generation after retaking it.
+  void DecodeNextMayUnlock(std::unique_lock<std::mutex>& lock);
+  void ResolveNextMayUnlock(std::unique_lock<std::mutex>& lock);
   bool HasWorkLocked() const;
   // Drops the entries that end at or before `at`.
   void DropPassedLocked(uint64_t at);
