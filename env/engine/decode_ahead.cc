@@ -154,7 +154,10 @@ void DecodeAhead::DecodeNextMayUnlock(
   IOStatus s = reader_->ReadFramePayload(piece.extent, *piece.segment,
                                          piece.valid_end, &cache_, file_name);
   if (s.ok()) {
-    payload.assign(cache_.frame_payload, piece.extent.raw_len);
+    // A compressed frame's payload is decoded into cache_.decoded: take
+    // it (the cache keeps a spare buffer) rather than copy it.
+    payload.swap(cache_.decoded);
+    cache_.has_frame = false;
   } else {
     // As Reader::Read after a failure: the window may hold a recycled
     // file's bytes, the decoder is nowhere.
