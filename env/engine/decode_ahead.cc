@@ -93,11 +93,12 @@ void DecodeAhead::DropPassedLocked(uint64_t at) {
 
 void DecodeAhead::PopFrontLocked() {
   const uint64_t before = bytes_;
-  Entry& front = *entries_.front();
-  bytes_ -= front.piece.extent.raw_len;
-  if (spare_bytes_ + front.payload.capacity() <= kSpareBytes) {
-    spare_bytes_ += front.payload.capacity();
-    spare_.push_back(std::move(front.payload));
+  std::unique_ptr<Entry>& front = entries_.front();
+  bytes_ -= front->piece.extent.raw_len;
+  if (spare_bytes_ + front->payload.capacity() <= kSpareBytes) {
+    spare_bytes_ += front->payload.capacity();
+    front->piece = ReadPiece();  // holds no segment meanwhile
+    spare_.push_back(std::move(front));
   }
   entries_.pop_front();
   ++front_seq_;
@@ -144,12 +145,9 @@ void DecodeAhead::DecodeNextMayUnlock(
   const uint64_t generation = generation_;
   const ReadPiece piece = entries_[seq - front_seq_]->piece;
   const std::string& file_name = file_name_;  // only this thread sets it
-  std::string payload;
-  if (!spare_.empty()) {
-    payload = std::move(spare_.back());
-    spare_.pop_back();
-    spare_bytes_ -= payload.capacity();
-  }
+  // The entry's buffer (kept from an earlier entry's use), for the
+  // payload: nobody reads a pending entry's.
+  std::string payload = std::move(entries_[seq - front_seq_]->payload);
   lock.unlock();
   IOStatus s = reader_->ReadFramePayload(piece.extent, *piece.segment,
                                          piece.valid_end, &cache_, file_name);
@@ -184,7 +182,7 @@ void DecodeAhead::ResolveNextMayUnlock(
   const uint64_t from = cursor_;
   const uint64_t generation = generation_;
   lock.unlock();
-  std::vector<ReadPiece> pieces;
+  std::vector<ReadPiece>& pieces = resolved_;
   std::string file_name;
   uint64_t epoch = 0;
   IOStatus s = catalog_->ResolveRead(file_id_, from, kResolveBytes, &pieces,
@@ -206,7 +204,15 @@ void DecodeAhead::ResolveNextMayUnlock(
           SameFrame(last->piece.extent, piece.extent)) {
         last->end = end;  // one frame, resolved in two pieces
       } else {
-        auto e = std::make_unique<Entry>();
+        std::unique_ptr<Entry> e;
+        if (spare_.empty()) {
+          e = std::make_unique<Entry>();
+        } else {
+          e = std::move(spare_.back());
+          spare_.pop_back();
+          spare_bytes_ -= e->payload.capacity();
+          e->state = Entry::State::kPending;
+        }
         e->start = pos;
         e->end = end;
         bytes_ += piece.extent.raw_len;

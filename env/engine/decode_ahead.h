@@ -20,9 +20,10 @@
 //    past where it stopped (the file grew, the reader skipped, or it read
 //    elsewhere) starts it again from there.
 //  - Bounded: the entries hold at most kAheadBytes of decoded bytes (and
-//    the whole of the two frames a chunk's ends cut), plus one read window
-//    and one group's span in its own ReadCache (the bounds on what decoding
-//    allocates apply to its decoder as to any reader's).
+//    the whole of the two frames a chunk's ends cut), buffers kept for
+//    reuse at most as much again, plus one read window and one group's span
+//    in its own ReadCache (the bounds on what decoding allocates apply to
+//    its decoder as to any reader's).
 //  - The thread starts at the first Find (a read that meets a frame of a
 //    codec that Pays: a file without any never starts one) and is stopped
 //    and joined by the destructor, which the owner runs before it closes
@@ -133,12 +134,14 @@ class DecodeAhead {
   uint64_t next_seq_ = 0;
   uint64_t bytes_ = 0;  // decoded bytes the entries hold or will
   uint64_t served_ = 0;
-  // Payload buffers of dropped entries, for the worker to reuse (frees and
-  // allocations across the two threads cost more than the copy); their
-  // capacity, at most kSpareBytes.
-  static constexpr uint64_t kSpareBytes = 1 << 20;
-  std::vector<std::string> spare_;
+  // Dropped entries with their payload buffers, for the worker to reuse:
+  // allocating and freeing a buffer per frame on two threads cost more CPU
+  // than the decoding it moved (page faults, malloc's arenas). Their
+  // buffers' capacity, at most kSpareBytes.
+  static constexpr uint64_t kSpareBytes = kAheadBytes;
+  std::vector<std::unique_ptr<Entry>> spare_;
   uint64_t spare_bytes_ = 0;
+  std::vector<ReadPiece> resolved_;  // the worker's, reused
   std::string file_name_;  // set by the worker only, under the lock
   std::thread thread_;
 };
