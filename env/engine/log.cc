@@ -92,6 +92,10 @@ IOStatus Log::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
 
 uint64_t Log::Size(uint64_t id) { return catalog_.Size(id); }
 
+std::unique_ptr<DecodeAhead> Log::NewDecodeAhead(uint64_t id) {
+  return std::make_unique<DecodeAhead>(&reader_, &catalog_, id);
+}
+
 IOStatus Log::Refresh() { return follower_.Refresh(); }
 
 }  // namespace segwal

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "env/engine/catalog.h"
+#include "env/engine/decode_ahead.h"
 #include "env/engine/log_follower.h"
 #include "env/engine/log_options.h"
 #include "env/engine/reader.h"
@@ -101,6 +102,9 @@ class Log {
   IOStatus Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
                 size_t* read, ReadCache* cache);
   uint64_t Size(uint64_t id);
+  // Decode-ahead for a sequential reader of file `id` (put it in the
+  // reader's ReadCache::ahead); destroy it before closing the handle.
+  std::unique_ptr<DecodeAhead> NewDecodeAhead(uint64_t id);
 
   // Durability, as the sync mode says (see above).
   virtual IOStatus Sync(uint64_t id) = 0;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "env/engine/decode_ahead.h"
 #include "env/format/codec.h"
 
 namespace segwal {
@@ -225,8 +226,15 @@ IOStatus Reader::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
     if (!s.ok()) return s;
     size_t done = 0;
     for (const ReadPiece& piece : pieces) {
+      const char* ahead = nullptr;
       if (piece.extent.hole) {
         std::memset(scratch + done, 0, piece.len);
+      } else if (cache->ahead != nullptr &&
+                 DecodeAhead::Pays(piece.extent.codec) &&
+                 (ahead = cache->ahead->Find(piece, offset + done)) !=
+                     nullptr) {
+        std::memcpy(scratch + done,
+                    ahead + piece.extent.skip + piece.skip_into, piece.len);
       } else {
         s = ReadFramePayload(piece.extent, *piece.segment, piece.valid_end,
                              cache, file_name);

@@ -26,6 +26,8 @@
 
 namespace segwal {
 
+class DecodeAhead;
+
 // Per-reader cache of the segment bytes and decoded frame last used, so that
 // sequential reads do not re-read or re-verify a frame for every call.
 struct ReadCache {
@@ -49,6 +51,9 @@ struct ReadCache {
   uint64_t group_file = 0;
   uint64_t group_end = 0;
   std::string group_span;  // segment bytes read to find a group's frames
+  // A sequential reader's decode-ahead (env/engine/decode_ahead.h), owned
+  // by the reader; frames of the codecs it Pays for are asked of it first.
+  DecodeAhead* ahead = nullptr;
 };
 
 class Reader {

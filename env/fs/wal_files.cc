@@ -105,8 +105,16 @@ class LogicalSequentialFile : public rocksdb::FSSequentialFile {
  public:
   LogicalSequentialFile(std::shared_ptr<Log> log, uint64_t handle,
                         std::string path)
-      : log_(std::move(log)), handle_(handle), path_(std::move(path)) {}
-  ~LogicalSequentialFile() override { log_->CloseHandle(handle_); }
+      : log_(std::move(log)),
+        handle_(handle),
+        path_(std::move(path)),
+        ahead_(log_->NewDecodeAhead(handle_)) {
+    cache_.ahead = ahead_.get();
+  }
+  ~LogicalSequentialFile() override {
+    ahead_.reset();  // its thread reads the file: stop it first
+    log_->CloseHandle(handle_);
+  }
 
   IOStatus Read(size_t n, const IOOptions&, Slice* result, char* scratch,
                 IODebugContext*) override {
@@ -146,6 +154,9 @@ class LogicalSequentialFile : public rocksdb::FSSequentialFile {
   const uint64_t handle_;
   const std::string path_;
   uint64_t offset_ = 0;
+  // Decodes the next compressed frames on a thread of its own while the
+  // caller works on what it read (RocksDB replaying a WAL).
+  std::unique_ptr<DecodeAhead> ahead_;
   ReadCache cache_;
 };
 
