@@ -117,37 +117,6 @@ void SegmentPreparer::RequestPrefault(const std::shared_ptr<Segment>& segment) {
   cv_.notify_all();
 }
 
-void SegmentPreparer::RequestWriteback(const std::shared_ptr<Segment>& segment,
-                                       uint64_t from, uint64_t to) {
-  if (!context_.options.background_prepare) {
-    segment->file->StartWriteback(from, to - from);
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> guard(mu_);
-    if (writeback_ == segment) {
-      writeback_from_ = std::min(writeback_from_, from);
-      writeback_to_ = std::max(writeback_to_, to);
-    } else {
-      writeback_ = segment;
-      writeback_from_ = from;
-      writeback_to_ = to;
-    }
-  }
-  cv_.notify_all();
-}
-
-void SegmentPreparer::StartWritebackMayUnlock(
-    std::unique_lock<std::mutex>& lock) {
-  const std::shared_ptr<Segment> segment = std::move(writeback_);
-  const uint64_t from = writeback_from_;
-  const uint64_t to = writeback_to_;
-  if (!error_->ok()) return;  // the log writes no more
-  lock.unlock();
-  segment->file->StartWriteback(from, to - from);
-  lock.lock();
-}
-
 void SegmentPreparer::PrefaultMayUnlock(std::unique_lock<std::mutex>& lock,
                                         Segment* segment) {
   if (segment->map_failed) return;
@@ -260,10 +229,6 @@ void SegmentPreparer::Loop() {
       ExtendOneMayUnlock(lock, segment.get(), 0).PermitUncheckedError();
       continue;
     }
-    if (writeback_ != nullptr) {
-      StartWritebackMayUnlock(lock);
-      continue;
-    }
     if (prefault_ != nullptr) {
       std::shared_ptr<Segment> segment = std::move(prefault_);
       if (error_->ok()) PrefaultMayUnlock(lock, segment.get());
@@ -282,7 +247,6 @@ void SegmentPreparer::Loop() {
     requested_ = false;
     cv_.wait(lock, [&] {
       return stop_ || requested_ || prefault_ != nullptr ||
-             writeback_ != nullptr ||
              (extend_ != nullptr && !extending_);
     });
   }

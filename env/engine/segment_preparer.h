@@ -17,8 +17,7 @@
 // when the writer nears the end of its window; the writer extends inline
 // when it catches up (ExtendTo). When the writer stores frames through a
 // mapping of the head (syncs are rare), the thread maps it and faults its
-// pages in ahead, so that no store faults, and it starts the writeback of
-// unsynced frames the writer hands it. It also keeps the reclaimed
+// pages in ahead, so that no store faults. It also keeps the reclaimed
 // segment files awaiting reuse, up to recycle_segments (the rest are
 // removed), until the log closes.
 //
@@ -73,16 +72,6 @@ class SegmentPreparer {
   // map it if need be and fault in the pages ahead of its end, in the
   // background (once; later requests before it is done change nothing).
   void RequestPrefault(const std::shared_ptr<Segment>& segment);
-  // Unsynced frames in [from, to) of `segment` are to go to the disk soon
-  // (StorageFile::StartWriteback, a hint): started on the background
-  // thread, because the kernel may take milliseconds to queue the I/O and
-  // the writer asks holding its lock, which every appender needs; on the
-  // calling thread without background_prepare. Ranges of one segment
-  // requested before the thread gets to them are started together; a
-  // request for another segment replaces them (the rotation that made it
-  // the head synced the one before).
-  void RequestWriteback(const std::shared_ptr<Segment>& segment,
-                        uint64_t from, uint64_t to);
   // Makes `segment` ready up to at least `end` (at most its size): waits
   // for an extension under way, or extends on the calling thread. An
   // error changes nothing the writer relies on (it is not sticky).
@@ -129,8 +118,6 @@ class SegmentPreparer {
   // writer writes with Write).
   void PrefaultMayUnlock(std::unique_lock<std::mutex>& lock,
                          Segment* segment);
-  // With mu_ held (released for the I/O): starts the requested writeback.
-  void StartWritebackMayUnlock(std::unique_lock<std::mutex>& lock);
   bool ChooseZeroFillLocked();
 
   const LogContext& context_;
@@ -144,9 +131,6 @@ class SegmentPreparer {
   bool requested_ = false;
   std::shared_ptr<Segment> extend_;  // a segment to extend in the background
   std::shared_ptr<Segment> prefault_;  // and one to fault in ahead
-  std::shared_ptr<Segment> writeback_;  // and one whose writeback to start,
-  uint64_t writeback_from_ = 0;         // from here
-  uint64_t writeback_to_ = 0;           // to here
   bool extending_ = false;           // one extension at a time, outside mu_
 
   bool stop_ = false;

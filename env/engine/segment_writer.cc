@@ -97,17 +97,37 @@ bool SegmentWriter::HeadHalfFullLocked() const {
 // at rotation, which then writes up to a whole segment while the writer
 // that filled it waits. Starting the writeback of every
 // kWritebackChunkBytes of unsynced frames leaves that fdatasync little to
-// do. The preparer's thread starts it: queueing the I/O may take the
-// kernel milliseconds, which every appender would wait out behind this
-// lock. Syncing writers never get here: their frames are durable.
+// do. Syncing writers never get here: their frames are durable.
+//
+// The append that crossed the MiB starts it after it releases the lock:
+// queueing the I/O may take the kernel milliseconds, which every other
+// appender would otherwise wait out behind the lock. Not another thread:
+// cleaning a mapped page another CPU is storing into costs a TLB
+// shoot-down (an interprocessor interrupt) per page, far more than the
+// call itself.
 void SegmentWriter::MaybeStartWritebackLocked() {
   const uint64_t end = head_->end.load(std::memory_order_relaxed);
   const uint64_t from =
       std::max(head_->writeback_end, HeadDurableOffsetLocked());
   if (end < from + kWritebackChunkBytes) return;
-  preparer_->RequestWriteback(head_, from, end);
+  if (writeback_.segment == head_) {
+    writeback_.to = end;
+  } else {
+    writeback_ = Writeback{head_, from, end};
+  }
   head_->writeback_end = end;
   ++stats_.writeback_starts;
+}
+
+void SegmentWriter::StartWritebackAndUnlock(
+    std::unique_lock<AdaptiveMutex>& lock) {
+  const Writeback writeback = std::move(writeback_);
+  writeback_ = Writeback{};
+  lock.unlock();
+  if (writeback.segment != nullptr) {
+    writeback.segment->file->StartWriteback(writeback.from,
+                                            writeback.to - writeback.from);
+  }
 }
 
 // A frame records the durable mark when it moved since the last frame that
@@ -399,6 +419,7 @@ IOStatus SegmentWriter::Append(uint64_t id,
   }
   // Counted once, when the caller's bytes are all written (or failed).
   if (!s.ok() || *written == chunks.size()) RecordWriteLocked(stats);
+  StartWritebackAndUnlock(lock);
   return s;
 }
 
@@ -408,6 +429,7 @@ IOStatus SegmentWriter::WriteAt(uint64_t id, uint64_t offset,
   std::unique_lock<AdaptiveMutex> lock(mu_);
   IOStatus s = WriteDataMayUnlock(lock, id, &offset, chunks);
   RecordWriteLocked(stats);
+  StartWritebackAndUnlock(lock);
   return s;
 }
 

@@ -143,7 +143,12 @@ class SegmentWriter {
   // The durable mark the frame at `offset` records (0: none).
   uint32_t DurableMarkToRecordLocked(uint64_t offset);
   bool HeadHalfFullLocked() const;
+  // Every kWritebackChunkBytes of unsynced frames: notes their range for
+  // StartWritebackAndUnlock.
   void MaybeStartWritebackLocked();
+  // Releases the lock for good, then starts the writeback noted (if any)
+  // on the calling thread.
+  void StartWritebackAndUnlock(std::unique_lock<AdaptiveMutex>& lock);
 
   const LogContext& context_;
   Catalog* const catalog_;
@@ -160,6 +165,13 @@ class SegmentWriter {
   std::atomic<uint64_t> durable_lsn_{0};
   std::atomic<uint64_t> frame_bytes_written_{0};
   std::string frame_buffer_;  // reused by WriteFrameLocked
+  // Unsynced frames whose writeback is to start once the lock is released.
+  struct Writeback {
+    std::shared_ptr<Segment> segment;
+    uint64_t from = 0;
+    uint64_t to = 0;
+  };
+  Writeback writeback_;
   LogStats stats_;            // the writer's fields only
 };
 
