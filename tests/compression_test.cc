@@ -13,12 +13,14 @@
 
 #include "env/format/codec.h"
 #include "env/format/group_codec.h"
+#include "tests/support/db_bench_records.h"
 #include "tests/support/log_fixture.h"
 #include "tests/support/v1_log.h"
 
 namespace segwal {
 namespace {
 
+using testing::DbBenchRecords;
 using testing::FrameAt;
 using testing::FramesIn;
 using testing::kLogDir;
@@ -26,36 +28,7 @@ using testing::LogFixture;
 using testing::ReadAll;
 using testing::SmallSegments;
 
-// Records shaped like db_bench's: a 16-byte key and a value cut from a
-// buffer of 100-byte pieces, each 50 random printable characters twice
-// (test::CompressibleString at ratio 0.5). The buffer is 64 KiB here, far
-// more than a group, so learning across records cannot come from whole
-// repeated values.
-class Records {
- public:
-  explicit Records(uint32_t seed) : rng_(seed) {
-    while (buffer_.size() < 64 * 1024) {
-      std::string piece(50, '\0');
-      for (char& c : piece) c = static_cast<char>(' ' + rng_() % 95);
-      buffer_ += piece + piece;
-    }
-  }
-  std::string Next(size_t value_size = 512) {
-    if (pos_ + value_size > buffer_.size()) pos_ = 0;
-    char key[17];
-    std::snprintf(key, sizeof(key), "%016u", static_cast<unsigned>(rng_()));
-    std::string record = std::string(key, 16) + buffer_.substr(pos_, value_size);
-    pos_ += value_size;
-    return record;
-  }
-
- private:
-  std::mt19937 rng_;
-  std::string buffer_;
-  size_t pos_ = 0;
-};
-
-class CompressionTest : public LogFixture,
+class CompressionTest : public testing::RecordsLogFixture,
                         public ::testing::WithParamInterface<Codec> {
  protected:
   LogOptions Options(uint64_t group_bytes = 256 * 1024) {
@@ -64,22 +37,6 @@ class CompressionTest : public LogFixture,
     options.compression = GetParam();
     options.compression_group_bytes = group_bytes;
     return options;
-  }
-
-  // Appends `n` records to each of `names` in turn; returns the contents.
-  std::map<std::string, std::string> WriteRecords(
-      const std::vector<std::string>& names, int n, uint32_t seed = 1) {
-    std::map<std::string, std::string> files;
-    for (const std::string& name : names) Create(name);
-    Records records(seed);
-    for (int i = 0; i < n; ++i) {
-      for (const std::string& name : names) {
-        const std::string r = records.Next();
-        Append(name, r);
-        files[name] += r;
-      }
-    }
-    return files;
   }
 
   // The segments of the log, by id, as their files hold them now.
@@ -211,7 +168,7 @@ TEST_P(CompressionTest, RelocationCopiesGroupedFrames) {
   options.segment_size = kMinSegmentSize;
   Open(options);
   auto files = WriteRecords({"pinned.log"}, 80);
-  Records more(9);
+  DbBenchRecords more(9);
   Create("churn.log");
   for (int round = 0; round < 40; ++round) {
     for (int i = 0; i < 40; ++i) Append("churn.log", more.Next());
@@ -359,7 +316,7 @@ TEST_P(CompressionTest, ByteFlipsNeverDecodeToGarbage) {
 // readable, whatever wrote it.
 TEST_P(CompressionTest, CodecChangesBetweenOpens) {
   std::map<std::string, std::string> files;
-  Records records(5);
+  DbBenchRecords records(5);
   const Codec codecs[] = {GetParam(), Codec::kNone,
                           GetParam() == Codec::kLz4Group ? Codec::kZstdGroup
                                                          : Codec::kLz4Group,
@@ -418,7 +375,7 @@ TEST_F(OldFormatTest, VersionTwoCompressedLogStillReads) {
   create.has_offset = false;
   frame(create, "000007.log");
   std::string want;
-  Records records(11);
+  DbBenchRecords records(11);
   for (int i = 0; i < 30; ++i) {
     const std::string r = records.Next() + records.Next();
     FrameHeader h;
@@ -444,7 +401,7 @@ TEST_F(OldFormatTest, VersionTwoCompressedLogStillReads) {
   Open(options);
   EXPECT_TRUE(info_.damages.empty());
   EXPECT_TRUE(ReadAll(log_.get(), "000007.log") == want);
-  Records later(12);
+  DbBenchRecords later(12);
   for (int i = 0; i < 50; ++i) {
     const std::string r = later.Next();
     Append("000007.log", r);
@@ -461,7 +418,7 @@ TEST(GroupCodecTest, DecoderRefusesWhatDoesNotFollow) {
   for (Codec codec : {Codec::kLz4Group, Codec::kZstdGroup}) {
     SCOPED_TRACE(CodecName(codec));
     GroupEncoder encoder(codec, 0, kMaxGroupRawBytes);
-    Records records(1);
+    DbBenchRecords records(1);
     std::vector<std::string> raw, stored;
     for (int i = 0; i < 4; ++i) {
       raw.push_back(records.Next());
@@ -512,7 +469,7 @@ TEST(GroupCodecTest, Lz4DefaultIsAccelerationTwo) {
   GroupEncoder by_default(Codec::kLz4Group, 0, 256 * 1024);
   GroupEncoder two(Codec::kLz4Group, 2, 256 * 1024);
   GroupEncoder one(Codec::kLz4Group, 1, 256 * 1024);
-  Records records(4);
+  DbBenchRecords records(4);
   GroupDecoder decoder;
   size_t differs_from_one = 0;
   for (int i = 0; i < 200; ++i) {
@@ -537,7 +494,7 @@ TEST(GroupCodecTest, Lz4DefaultIsAccelerationTwo) {
 // group's, whose small blocks keep their literals raw.
 TEST(GroupCodecTest, ZstdGroupsStartWithEntropyTables) {
   GroupEncoder encoder(Codec::kZstdGroup, 0, 64 * 1024);
-  Records records(2);
+  DbBenchRecords records(2);
   std::vector<std::string> raw, stored;
   std::vector<size_t> starts;
   while (starts.size() < 3) {

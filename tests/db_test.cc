@@ -33,6 +33,12 @@ namespace {
 
 using namespace db_test;  // NOLINT: the fixture's names
 
+const WALRecoveryMode kWalRecoveryModes[] = {
+    WALRecoveryMode::kTolerateCorruptedTailRecords,
+    WALRecoveryMode::kAbsoluteConsistency,
+    WALRecoveryMode::kPointInTimeRecovery,
+    WALRecoveryMode::kSkipAnyCorruptedRecords};
+
 // Open, write with and without sync, close, reopen, read back; the WAL
 // really is logical.
 TEST_F(SegWalDbTest, WriteCloseReopenReadBack) {
@@ -609,13 +615,8 @@ TEST_F(SegWalDbTest, ManualWalFlush) {
 }
 
 TEST_F(SegWalDbTest, EveryWalRecoveryMode) {
-  const WALRecoveryMode modes[] = {
-      WALRecoveryMode::kTolerateCorruptedTailRecords,
-      WALRecoveryMode::kAbsoluteConsistency,
-      WALRecoveryMode::kPointInTimeRecovery,
-      WALRecoveryMode::kSkipAnyCorruptedRecords};
   int n = 0;
-  for (WALRecoveryMode mode : modes) {
+  for (WALRecoveryMode mode : kWalRecoveryModes) {
     SCOPED_TRACE(static_cast<int>(mode));
     const std::string db = tmp_ / ("db" + std::to_string(n++));
     Options options = DbOptions();
@@ -667,14 +668,9 @@ TEST_F(SegWalDbTest, CompressedWalsRecoverEveryKey) {
     EXPECT_EQ(0, wrong) << "of " << to << " keys";
     EXPECT_EQ(to, CountKeys());
   };
-  const WALRecoveryMode modes[] = {
-      WALRecoveryMode::kTolerateCorruptedTailRecords,
-      WALRecoveryMode::kAbsoluteConsistency,
-      WALRecoveryMode::kPointInTimeRecovery,
-      WALRecoveryMode::kSkipAnyCorruptedRecords};
   int n = 0;
   for (Codec codec : {Codec::kLz4Group, Codec::kZstdGroup}) {
-    for (WALRecoveryMode mode : modes) {
+    for (WALRecoveryMode mode : kWalRecoveryModes) {
       SCOPED_TRACE(std::string(CodecName(codec)) + " mode " +
                    std::to_string(static_cast<int>(mode)));
       SegWalOptions so = test::SmallSegments();

@@ -16,44 +16,17 @@
 #include "env/engine/decode_ahead.h"
 #include "env/engine/log.h"
 #include "env/format/codec.h"
+#include "tests/support/db_bench_records.h"
 #include "tests/support/log_fixture.h"
 
 namespace segwal {
 namespace {
 
+using testing::DbBenchRecords;
 using testing::FrameAt;
 using testing::FramesIn;
 using testing::kLogDir;
-using testing::LogFixture;
 using testing::SmallSegments;
-
-// Records shaped like db_bench's (a key, then 50 random printable
-// characters twice, cut from a larger buffer): zstd codes their literals,
-// lz4 finds the repeats.
-class Records {
- public:
-  explicit Records(uint32_t seed) : rng_(seed) {
-    while (buffer_.size() < 64 * 1024) {
-      std::string piece(50, '\0');
-      for (char& c : piece) c = static_cast<char>(' ' + rng_() % 95);
-      buffer_ += piece + piece;
-    }
-  }
-  std::string Next() {
-    const size_t n = 100 + rng_() % 900;
-    if (pos_ + n > buffer_.size()) pos_ = 0;
-    char key[17];
-    std::snprintf(key, sizeof(key), "%016u", static_cast<unsigned>(rng_()));
-    std::string record = std::string(key, 16) + buffer_.substr(pos_, n);
-    pos_ += n;
-    return record;
-  }
-
- private:
-  std::mt19937 rng_;
-  std::string buffer_;
-  size_t pos_ = 0;
-};
 
 // What a sequential reader saw: the bytes of every read in turn, and each
 // failed read's offset and error, in order.
@@ -104,9 +77,12 @@ Outcome ReadSequentially(Log* log, uint64_t id, bool ahead,
   return out;
 }
 
-class DecodeAheadTest : public LogFixture,
+class DecodeAheadTest : public testing::RecordsLogFixture,
                         public ::testing::WithParamInterface<Codec> {
  protected:
+  // Records of varied sizes: frames of varied sizes.
+  DecodeAheadTest() { record_value_size_ = kRandomValueSize; }
+
   LogOptions Options(uint64_t segment_size = 1 << 20,
                      uint64_t group_bytes = 256 * 1024) {
     LogOptions options = SmallSegments();
@@ -114,23 +90,6 @@ class DecodeAheadTest : public LogFixture,
     options.compression = GetParam();
     options.compression_group_bytes = group_bytes;
     return options;
-  }
-
-  // Appends `n` records to each of `names` in turn (their frames
-  // interleave in the segments); returns the contents.
-  std::map<std::string, std::string> WriteRecords(
-      const std::vector<std::string>& names, int n, uint32_t seed = 1) {
-    std::map<std::string, std::string> files;
-    for (const std::string& name : names) Create(name);
-    Records records(seed);
-    for (int i = 0; i < n; ++i) {
-      for (const std::string& name : names) {
-        const std::string r = records.Next();
-        Append(name, r);
-        files[name] += r;
-      }
-    }
-    return files;
   }
 
   uint64_t Id(const std::string& name) {
@@ -198,13 +157,13 @@ TEST_P(DecodeAheadTest, RawAndMixedFiles) {
       GetParam() == Codec::kZstdGroup ? Codec::kLz4Group : Codec::kZstdGroup;
   Open(raw);
   auto files = WriteRecords({"raw.log", "mixed.log"}, 2000, 5);
-  Records more(6);
+  DbBenchRecords more(6);
   for (const auto& [options, n] :
        std::vector<std::pair<LogOptions, int>>{
            {Options(), 2000}, {other, 1000}, {raw, 500}, {Options(), 500}}) {
     Open(options);
     for (int i = 0; i < n; ++i) {
-      const std::string r = more.Next();
+      const std::string r = more.NextOfRandomSize();
       Append("mixed.log", r);
       files["mixed.log"] += r;
     }
@@ -350,15 +309,15 @@ TEST_P(DecodeAheadTest, FileAppendedWhileRead) {
       reader = follower.get();
     }
     std::string all;
-    Records records(11);
-    for (int i = 0; i < 6000; ++i) all += records.Next();
+    DbBenchRecords records(11);
+    for (int i = 0; i < 6000; ++i) all += records.NextOfRandomSize();
     std::atomic<bool> done{false};
     std::thread writer([&] {
       size_t pos = 0;
-      Records sizes(12);
+      DbBenchRecords sizes(12);
       while (pos < all.size()) {
         const size_t n = std::min<size_t>(all.size() - pos,
-                                          50 + sizes.Next().size() * 3);
+                                          50 + sizes.NextOfRandomSize().size() * 3);
         IOStatus s = log_->Append(wal, Slice(all.data() + pos, n));
         EXPECT_TRUE(s.ok()) << s.ToString();
         if (!s.ok()) break;
