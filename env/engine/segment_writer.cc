@@ -105,7 +105,7 @@ bool SegmentWriter::HeadHalfFullLocked() const {
 // cleaning a mapped page another CPU is storing into costs a TLB
 // shoot-down (an interprocessor interrupt) per page, far more than the
 // call itself.
-void SegmentWriter::MaybeStartWritebackLocked() {
+void SegmentWriter::NoteWritebackLocked() {
   const uint64_t end = head_->end.load(std::memory_order_relaxed);
   const uint64_t from =
       std::max(head_->writeback_end, HeadDurableOffsetLocked());
@@ -183,7 +183,7 @@ IOStatus SegmentWriter::WriteFrameLocked(FrameHeader header,
           head_->prefaulted_end.load(std::memory_order_acquire)) {
     preparer_->RequestPrefault(head_);
   }
-  MaybeStartWritebackLocked();
+  NoteWritebackLocked();
   ++stats_.frames_written;
   stats_.frame_bytes_written += frame_buffer_.size();
   frame_bytes_written_.store(stats_.frame_bytes_written,

@@ -145,7 +145,7 @@ class SegmentWriter {
   bool HeadHalfFullLocked() const;
   // Every kWritebackChunkBytes of unsynced frames: notes their range for
   // StartWritebackAndUnlock.
-  void MaybeStartWritebackLocked();
+  void NoteWritebackLocked();
   // Releases the lock for good, then starts the writeback noted (if any)
   // on the calling thread.
   void StartWritebackAndUnlock(std::unique_lock<AdaptiveMutex>& lock);
