@@ -23,6 +23,7 @@ namespace {
 using testing::DbBenchRecords;
 using testing::FrameAt;
 using testing::FramesIn;
+using testing::GroupFrameWithTwoMore;
 using testing::kLogDir;
 using testing::LogFixture;
 using testing::ReadAll;
@@ -197,14 +198,7 @@ TEST_P(CompressionTest, DamagedFrameCostsAtMostTheRestOfItsGroup) {
   const auto segments = Segments();
   const uint64_t segment = segments.begin()->first;
   const std::vector<FrameAt> frames = FramesIn(segments.begin()->second);
-  size_t victim = 0;
-  for (size_t i = frames.size() / 3; i + 3 < frames.size(); ++i) {
-    if (frames[i].header.prev != 0 && frames[i + 1].header.prev != 0 &&
-        frames[i + 2].header.prev != 0) {
-      victim = i;
-      break;
-    }
-  }
+  const size_t victim = GroupFrameWithTwoMore(frames, frames.size() / 3);
   ASSERT_NE(0u, victim);
   const FrameAt& bad = frames[victim];
   // The rest of its group: frames chaining back to it.

@@ -25,6 +25,7 @@ namespace {
 using testing::DbBenchRecords;
 using testing::FrameAt;
 using testing::FramesIn;
+using testing::GroupFrameWithTwoMore;
 using testing::kLogDir;
 using testing::SmallSegments;
 
@@ -194,14 +195,7 @@ TEST_P(DecodeAheadTest, DamagedFrameSameErrorsUnderEveryMode) {
   const DirImage pristine = SaveDir();
   const uint64_t segment = SegmentIds().front();
   const std::vector<FrameAt> frames = FramesIn(SegmentImage(segment));
-  size_t victim = 0;
-  for (size_t i = frames.size() / 2; i + 3 < frames.size(); ++i) {
-    if (frames[i].header.prev != 0 && frames[i + 1].header.prev != 0 &&
-        frames[i + 2].header.prev != 0) {
-      victim = i;
-      break;
-    }
-  }
+  const size_t victim = GroupFrameWithTwoMore(frames, frames.size() / 2);
   ASSERT_NE(0u, victim);
   const uint64_t at = frames[victim].payload_offset() + 3;
   const std::string where =

@@ -161,6 +161,20 @@ inline std::vector<FrameAt> FramesIn(const std::string& image) {
   return frames;
 }
 
+// The first frame at index `from` or later that continues a compression
+// group and is followed by two more that do (a frame whose damage costs
+// the rest of its group); 0 if there is none.
+inline size_t GroupFrameWithTwoMore(const std::vector<FrameAt>& frames,
+                                    size_t from) {
+  for (size_t i = from; i + 3 < frames.size(); ++i) {
+    if (frames[i].header.prev != 0 && frames[i + 1].header.prev != 0 &&
+        frames[i + 2].header.prev != 0) {
+      return i;
+    }
+  }
+  return 0;
+}
+
 // A Log in kLogDir on a MemStorage.
 class LogFixture : public ::testing::Test {
  protected:
