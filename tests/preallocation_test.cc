@@ -4,10 +4,12 @@
 // power loss like data in zero-filled ones; an idle log holds one window.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "env/format/file_names.h"
 #include "env/format/format.h"
@@ -133,6 +135,35 @@ TEST_F(PreallocationTest, SegmentsGrowByWindowsAheadOfTheWriter) {
   Crash(CrashMode::kDropUnsynced, &rng);
   Open(options);
   EXPECT_EQ(written, log_->GetStats().live_bytes);
+}
+
+// The writer records what it asks of the preparer under its lock and wakes
+// the preparer once it has released it: the append that passes the point
+// where the head's window is to grow gets it grown in the background, with
+// no later call to carry the wake-up (the writer far from the window's end,
+// nothing else wakes the preparer).
+TEST_F(PreallocationTest, TheAppendThatAsksForMoreRoomWakesThePreparer) {
+  LogOptions options = With(Preallocation::kFallocate);
+  options.segment_size = 1 << 20;  // a first window of 64 KiB
+  options.background_prepare = true;
+  OpenStarted(options);
+  const uint64_t first_window = SizeOf(1);
+  ASSERT_EQ(64u << 10, first_window);
+  const uint64_t id = Create("a.log");
+  // The window grows from half of it on.
+  uint64_t written = 0;
+  while (log_->GetStats().head_segment_bytes < first_window * 5 / 8) {
+    ASSERT_TRUE(log_->Append(id, Pattern(200, written)).ok());
+    written += 200;
+  }
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (SizeOf(1) == first_window &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GT(SizeOf(1), first_window) << "the preparer was never woken";
+  EXPECT_GE(log_->GetStats().segment_extensions, 1u);
 }
 
 // Synced data in fallocated segments survives a power loss, across

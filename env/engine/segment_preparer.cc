@@ -82,14 +82,12 @@ void SegmentPreparer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void SegmentPreparer::RequestAhead() {
-  if (!context_.options.background_prepare) return;
-  {
-    std::lock_guard<std::mutex> guard(mu_);
-    requested_ = true;
-    ++requests_;
-  }
-  cv_.notify_all();
+bool SegmentPreparer::RequestAhead() {
+  if (!context_.options.background_prepare) return false;
+  std::lock_guard<std::mutex> guard(mu_);
+  requested_ = true;
+  ++requests_;
+  return true;
 }
 
 std::shared_ptr<Segment> SegmentPreparer::TakePrepared() {
@@ -97,24 +95,21 @@ std::shared_ptr<Segment> SegmentPreparer::TakePrepared() {
   return std::move(prepared_);
 }
 
-void SegmentPreparer::RequestExtend(const std::shared_ptr<Segment>& segment) {
-  if (!context_.options.background_prepare) return;
-  {
-    std::lock_guard<std::mutex> guard(mu_);
-    if (extend_ == segment) return;
-    extend_ = segment;
-  }
-  cv_.notify_all();
+bool SegmentPreparer::RequestExtend(const std::shared_ptr<Segment>& segment) {
+  if (!context_.options.background_prepare) return false;
+  std::lock_guard<std::mutex> guard(mu_);
+  if (extend_ == segment) return false;
+  extend_ = segment;
+  return true;
 }
 
-void SegmentPreparer::RequestPrefault(const std::shared_ptr<Segment>& segment) {
-  if (!context_.options.background_prepare) return;
-  {
-    std::lock_guard<std::mutex> guard(mu_);
-    if (prefault_ == segment || segment->map_failed) return;
-    prefault_ = segment;
-  }
-  cv_.notify_all();
+bool SegmentPreparer::RequestPrefault(
+    const std::shared_ptr<Segment>& segment) {
+  if (!context_.options.background_prepare) return false;
+  std::lock_guard<std::mutex> guard(mu_);
+  if (prefault_ == segment || segment->map_failed) return false;
+  prefault_ = segment;
+  return true;
 }
 
 void SegmentPreparer::PrefaultMayUnlock(std::unique_lock<std::mutex>& lock,

@@ -62,16 +62,24 @@ class SegmentPreparer {
   // Stops and joins it; later requests prepare nothing ahead.
   void Stop();
 
+  // The three requests below only record what the writer needs, and
+  // return true if that is news to the background thread; Wake starts the
+  // thread on them. The writer wakes it once it has released its lock: a
+  // wake-up under that lock may hand this thread the CPU of the lock's
+  // holder while every appender waits for the lock.
+  //
   // The head is half full: prepare the next segment in the background.
-  void RequestAhead();
+  bool RequestAhead();
   // The writer nears the end of `segment`'s prepared window: extend it in
   // the background (once; later requests before it is done change
   // nothing).
-  void RequestExtend(const std::shared_ptr<Segment>& segment);
+  bool RequestExtend(const std::shared_ptr<Segment>& segment);
   // The writer stores frames through a mapping of `segment` from now on:
   // map it if need be and fault in the pages ahead of its end, in the
   // background (once; later requests before it is done change nothing).
-  void RequestPrefault(const std::shared_ptr<Segment>& segment);
+  bool RequestPrefault(const std::shared_ptr<Segment>& segment);
+  // Wakes the background thread for the requests recorded.
+  void Wake() { cv_.notify_all(); }
   // Makes `segment` ready up to at least `end` (at most its size): waits
   // for an extension under way, or extends on the calling thread. An
   // error changes nothing the writer relies on (it is not sticky).

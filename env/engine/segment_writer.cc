@@ -119,11 +119,14 @@ void SegmentWriter::NoteWritebackLocked() {
   ++stats_.writeback_starts;
 }
 
-void SegmentWriter::StartWritebackAndUnlock(
+void SegmentWriter::UnlockThenStartDeferred(
     std::unique_lock<AdaptiveMutex>& lock) {
   const Writeback writeback = std::move(writeback_);
   writeback_ = Writeback{};
+  const bool wake_preparer = wake_preparer_;
+  wake_preparer_ = false;
   lock.unlock();
+  if (wake_preparer) preparer_->Wake();
   if (writeback.segment != nullptr) {
     writeback.segment->file->StartWriteback(writeback.from,
                                             writeback.to - writeback.from);
@@ -174,14 +177,16 @@ IOStatus SegmentWriter::WriteFrameLocked(FrameHeader header,
     head_->recorded_mark = header.durable_mark;
     head_->recorded_mark_end = end;
   }
-  if (!was_half_full && HeadHalfFullLocked()) preparer_->RequestAhead();
+  if (!was_half_full && HeadHalfFullLocked()) {
+    wake_preparer_ |= preparer_->RequestAhead();
+  }
   if (end >= head_->extend_at.load(std::memory_order_acquire)) {
-    preparer_->RequestExtend(head_);
+    wake_preparer_ |= preparer_->RequestExtend(head_);
   }
   if (MapsLocked() &&
       end + kPrefaultAhead / 2 >
           head_->prefaulted_end.load(std::memory_order_acquire)) {
-    preparer_->RequestPrefault(head_);
+    wake_preparer_ |= preparer_->RequestPrefault(head_);
   }
   NoteWritebackLocked();
   ++stats_.frames_written;
@@ -316,8 +321,9 @@ IOStatus SegmentWriter::Write(uint64_t footprint,
   Slice payload;
   bool write = false;
   s = decide(&frame, &payload, &write);
-  if (!s.ok() || !write) return s;
-  return WriteFrameLocked(frame, payload);
+  if (s.ok() && write) s = WriteFrameLocked(frame, payload);
+  UnlockThenStartDeferred(lock);
+  return s;
 }
 
 // ---- Data ---------------------------------------------------------------
@@ -419,7 +425,7 @@ IOStatus SegmentWriter::Append(uint64_t id,
   }
   // Counted once, when the caller's bytes are all written (or failed).
   if (!s.ok() || *written == chunks.size()) RecordWriteLocked(stats);
-  StartWritebackAndUnlock(lock);
+  UnlockThenStartDeferred(lock);
   return s;
 }
 
@@ -429,7 +435,7 @@ IOStatus SegmentWriter::WriteAt(uint64_t id, uint64_t offset,
   std::unique_lock<AdaptiveMutex> lock(mu_);
   IOStatus s = WriteDataMayUnlock(lock, id, &offset, chunks);
   RecordWriteLocked(stats);
-  StartWritebackAndUnlock(lock);
+  UnlockThenStartDeferred(lock);
   return s;
 }
 
@@ -445,6 +451,7 @@ IOStatus SegmentWriter::WriteZeros(uint64_t id, uint64_t start,
         encoder_->Encode(Slice(zeros.data(), n));
     std::unique_lock<AdaptiveMutex> lock(mu_);
     s = WriteDataMayUnlock(lock, id, &pos, chunks);
+    UnlockThenStartDeferred(lock);
   }
   return s;
 }

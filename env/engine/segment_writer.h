@@ -144,11 +144,14 @@ class SegmentWriter {
   uint32_t DurableMarkToRecordLocked(uint64_t offset);
   bool HeadHalfFullLocked() const;
   // Every kWritebackChunkBytes of unsynced frames: notes their range for
-  // StartWritebackAndUnlock.
+  // UnlockThenStartDeferred.
   void NoteWritebackLocked();
-  // Releases the lock for good, then starts the writeback noted (if any)
-  // on the calling thread.
-  void StartWritebackAndUnlock(std::unique_lock<AdaptiveMutex>& lock);
+  // Releases the lock for good, then does on the calling thread what the
+  // frames written under it asked for: wakes the preparer for the requests
+  // they made, starts the writeback noted. Neither runs under the lock: a
+  // wake-up may cost the holder its CPU, a writeback milliseconds, while
+  // every appender waits.
+  void UnlockThenStartDeferred(std::unique_lock<AdaptiveMutex>& lock);
 
   const LogContext& context_;
   Catalog* const catalog_;
@@ -172,6 +175,7 @@ class SegmentWriter {
     uint64_t to = 0;
   };
   Writeback writeback_;
+  bool wake_preparer_ = false;  // a request made since the last unlock
   LogStats stats_;            // the writer's fields only
 };
 
