@@ -4,9 +4,13 @@
 // spins a little more). A waiter that sleeps pays two context switches and
 // its wake-up's latency, and meanwhile its DB's write pipeline stands
 // still (RocksDB's WAL writer is the thread waiting here); the holder,
-// storing a frame through a mapping, is done long before that. The spin is
-// bounded in time: a holder that blocks (a pwrite, a rotation's fdatasync)
-// or was preempted costs each waiter at most kSpinMicros of CPU.
+// storing a frame through a mapping, is done long before that.
+//
+// A holder about to make a system call (a pwrite, a rotation's fdatasync)
+// says so with a Blocking scope: waiters then sleep at once instead of
+// burning CPU the holder's I/O does not need and other threads do. The
+// spin is bounded in time, so a preempted holder costs each waiter at most
+// kSpinMicros of CPU.
 // BasicLockable, for std::lock_guard and std::unique_lock (not for
 // std::condition_variable).
 #pragma once
@@ -47,12 +51,28 @@ class AdaptiveMutex {
     return true;
   }
   void unlock() {
+    blocking_.store(false, std::memory_order_relaxed);
     held_.store(false, std::memory_order_relaxed);
     pthread_mutex_unlock(&mu_);
   }
 
+  // Held by the lock's holder around a system call made under the lock.
+  class Blocking {
+   public:
+    explicit Blocking(AdaptiveMutex* mu) : mu_(mu) {
+      mu_->blocking_.store(true, std::memory_order_relaxed);
+    }
+    ~Blocking() { mu_->blocking_.store(false, std::memory_order_relaxed); }
+    Blocking(const Blocking&) = delete;
+    Blocking& operator=(const Blocking&) = delete;
+
+   private:
+    AdaptiveMutex* const mu_;
+  };
+
  private:
-  // True once it holds the lock; false after kSpinMicros without.
+  // True once it holds the lock; false after kSpinMicros without, or as
+  // soon as the holder blocks.
   bool SpinToLock() {
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::microseconds(kSpinMicros);
@@ -61,6 +81,7 @@ class AdaptiveMutex {
       // held_ is only a hint (the mutex decides): reading it keeps the
       // cache line shared while the holder works.
       if (!held_.load(std::memory_order_relaxed) && try_lock()) return true;
+      if (blocking_.load(std::memory_order_relaxed)) return false;
       if (i % 32 == 0 && std::chrono::steady_clock::now() >= deadline) {
         return false;
       }
@@ -75,7 +96,8 @@ class AdaptiveMutex {
   }
 
   pthread_mutex_t mu_;
-  std::atomic<bool> held_{false};
+  std::atomic<bool> held_{false};      // hints, read by spinning waiters
+  std::atomic<bool> blocking_{false};
 };
 
 }  // namespace segwal

@@ -222,6 +222,7 @@ IOStatus SegmentWriter::StoreLocked(uint64_t offset, const std::string& frame) {
     ++stats_.mapped_writes;
     return IOStatus::OK();
   }
+  AdaptiveMutex::Blocking blocking(&mu_);
   return head_->file->Write(offset, frame.data(), frame.size());
 }
 
@@ -255,6 +256,7 @@ IOStatus SegmentWriter::EnsureRoomMayUnlock(std::unique_lock<AdaptiveMutex>& loc
 }
 
 IOStatus SegmentWriter::RotateLocked(std::shared_ptr<Segment> next) {
+  AdaptiveMutex::Blocking blocking(&mu_);  // two fdatasyncs
   IOStatus s = head_->syncs.Sync(head_->file.get());
   ++stats_.batch_count;
   if (!s.ok()) return error_->Set(s);
