@@ -157,11 +157,7 @@ void DecodeAhead::DecodeNextMayUnlock(
     payload.swap(cache_.decoded);
     cache_.has_frame = false;
   } else {
-    // As Reader::Read after a failure: the window may hold a recycled
-    // file's bytes, the decoder is nowhere.
-    cache_.segment_id = 0;
-    cache_.has_frame = false;
-    cache_.group_segment = 0;
+    cache_.ForgetAfterFailure();
   }
   lock.lock();
   if (generation != generation_ || seq < front_seq_) return;  // dropped

@@ -253,10 +253,7 @@ IOStatus Reader::Read(uint64_t id, uint64_t offset, size_t n, char* scratch,
       *read = done;
       return s;
     }
-    // The cached window may hold the recycled file's new bytes.
-    cache->segment_id = 0;
-    cache->has_frame = false;
-    cache->group_segment = 0;
+    cache->ForgetAfterFailure();
     if (refresh_) refresh_();
     if (catalog_->reclaim_epoch() == epoch) break;
   }

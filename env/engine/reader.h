@@ -54,6 +54,14 @@ struct ReadCache {
   // A sequential reader's decode-ahead (env/engine/decode_ahead.h), owned
   // by the reader; frames of the codecs it Pays for are asked of it first.
   DecodeAhead* ahead = nullptr;
+
+  // After a failed read: the window may hold a recycled file's new bytes,
+  // and the group decoder stands nowhere known.
+  void ForgetAfterFailure() {
+    segment_id = 0;
+    has_frame = false;
+    group_segment = 0;
+  }
 };
 
 class Reader {
