@@ -1,6 +1,7 @@
 #include "env/engine/segment_writer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "env/format/format.h"
 #include "env/storage/guarded_copy.h"
@@ -121,10 +122,8 @@ void SegmentWriter::NoteWritebackLocked() {
 
 void SegmentWriter::UnlockThenStartDeferred(
     std::unique_lock<AdaptiveMutex>& lock) {
-  const Writeback writeback = std::move(writeback_);
-  writeback_ = Writeback{};
-  const bool wake_preparer = wake_preparer_;
-  wake_preparer_ = false;
+  const Writeback writeback = std::exchange(writeback_, Writeback{});
+  const bool wake_preparer = std::exchange(wake_preparer_, false);
   lock.unlock();
   if (wake_preparer) preparer_->Wake();
   if (writeback.segment != nullptr) {
