@@ -210,7 +210,9 @@ TEST_F(SegWalFsTest, NewWritableFileOnAnOpenWalTruncatesTheSameFile) {
   std::unique_ptr<FSWritableFile> second;
   ASSERT_TRUE(fs_->NewWritableFile(wal, FileOptions(), &second, nullptr).ok());
   EXPECT_EQ(0u, Size(wal));
-  EXPECT_EQ(0u, first->GetFileSize(io_, nullptr));
+  // A handle's GetFileSize is what its own writes left, as a POSIX
+  // writable file's is.
+  EXPECT_EQ(9u, first->GetFileSize(io_, nullptr));
   ASSERT_TRUE(second->Append("new", io_, nullptr).ok());
   IOStatus s = first->Append("+more", io_, nullptr);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -227,6 +229,24 @@ TEST_F(SegWalFsTest, NewWritableFileOnAnOpenWalTruncatesTheSameFile) {
   EXPECT_EQ(1u, Children(tmp_.path()).size());
   Reset(test::SmallSegments());
   EXPECT_EQ("new+more", ReadAll(wal));
+}
+
+// After a failed write the handle no longer knows what its writes left
+// (part of them may be in the log): it asks the log.
+TEST_F(SegWalFsTest, GetFileSizeAfterAFailedAppendIsTheLogs) {
+  const std::string wal = tmp_ / "000007.log";
+  std::unique_ptr<FSWritableFile> first;
+  ASSERT_TRUE(fs_->NewWritableFile(wal, FileOptions(), &first, nullptr).ok());
+  ASSERT_TRUE(first->Append("old bytes", io_, nullptr).ok());
+  std::unique_ptr<FSWritableFile> second;
+  ASSERT_TRUE(fs_->NewWritableFile(wal, FileOptions(), &second, nullptr).ok());
+  ASSERT_TRUE(second->Append("new", io_, nullptr).ok());
+  ASSERT_TRUE(fs_->DeleteFile(wal, io_, nullptr).ok());
+  EXPECT_EQ(9u, first->GetFileSize(io_, nullptr));
+  EXPECT_FALSE(first->Append("lost", io_, nullptr).ok());
+  EXPECT_EQ(3u, first->GetFileSize(io_, nullptr));
+  ASSERT_TRUE(first->Close(io_, nullptr).ok());
+  ASSERT_TRUE(second->Close(io_, nullptr).ok());
 }
 
 TEST_F(SegWalFsTest, NewWritableFileNeedsTheDirectory) {
@@ -271,9 +291,16 @@ TEST_F(SegWalFsTest, ReopenWritableFileAppends) {
   ASSERT_TRUE(fs_->ReopenWritableFile(wal, FileOptions(), &f, nullptr).ok());
   EXPECT_EQ(3u, f->GetFileSize(io_, nullptr));
   ASSERT_TRUE(f->Append("def", io_, nullptr).ok());
+  EXPECT_EQ(6u, f->GetFileSize(io_, nullptr));
+  ASSERT_TRUE(f->Truncate(5, io_, nullptr).ok());
+  EXPECT_EQ(5u, f->GetFileSize(io_, nullptr));
+  ASSERT_TRUE(f->PositionedAppend("E", 4, io_, nullptr).ok());
+  EXPECT_EQ(5u, f->GetFileSize(io_, nullptr));
+  ASSERT_TRUE(f->PositionedAppend("FG", 5, io_, nullptr).ok());
+  EXPECT_EQ(7u, f->GetFileSize(io_, nullptr));
   ASSERT_TRUE(f->Truncate(5, io_, nullptr).ok());
   ASSERT_TRUE(f->Close(io_, nullptr).ok());
-  EXPECT_EQ("abcde", ReadAll(wal));
+  EXPECT_EQ("abcdE", ReadAll(wal));
 
   // A plain WAL is reopened through the base FileSystem.
   const std::string plain = tmp_ / "000013.log";

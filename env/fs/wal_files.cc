@@ -1,5 +1,6 @@
 #include "env/fs/wal_files.h"
 
+#include <atomic>
 #include <mutex>
 
 namespace segwal {
@@ -22,13 +23,21 @@ class LogicalWritableFile : public rocksdb::FSWritableFile {
         log_(std::move(log)),
         handle_(handle),
         path_(std::move(path)),
-        on_close_(std::move(on_close)) {}
+        on_close_(std::move(on_close)) {
+    size_.Set(log_->Size(handle_));
+  }
   ~LogicalWritableFile() override { Release(); }
 
   IOStatus Append(const Slice& data, const IOOptions&,
                   IODebugContext*) override {
     if (log_ == nullptr) return Closed(path_);
-    return AnnotatePath(log_->Append(handle_, data), path_);
+    IOStatus s = log_->Append(handle_, data);
+    if (s.ok()) {
+      size_.Grow(data.size());
+    } else {
+      size_.Forget();
+    }
+    return AnnotatePath(s, path_);
   }
   IOStatus Append(const Slice& data, const IOOptions& options,
                   const rocksdb::DataVerificationInfo&,
@@ -38,7 +47,13 @@ class LogicalWritableFile : public rocksdb::FSWritableFile {
   IOStatus PositionedAppend(const Slice& data, uint64_t offset,
                             const IOOptions&, IODebugContext*) override {
     if (log_ == nullptr) return Closed(path_);
-    return AnnotatePath(log_->WriteAt(handle_, offset, data), path_);
+    IOStatus s = log_->WriteAt(handle_, offset, data);
+    if (s.ok()) {
+      size_.AtLeast(offset + data.size());
+    } else {
+      size_.Forget();
+    }
+    return AnnotatePath(s, path_);
   }
   IOStatus PositionedAppend(const Slice& data, uint64_t offset,
                             const IOOptions& options,
@@ -49,7 +64,13 @@ class LogicalWritableFile : public rocksdb::FSWritableFile {
   IOStatus Truncate(uint64_t size, const IOOptions&,
                     IODebugContext*) override {
     if (log_ == nullptr) return Closed(path_);
-    return AnnotatePath(log_->Truncate(handle_, size), path_);
+    IOStatus s = log_->Truncate(handle_, size);
+    if (s.ok()) {
+      size_.Set(size);
+    } else {
+      size_.Forget();
+    }
+    return AnnotatePath(s, path_);
   }
   // Appended bytes are already with the OS.
   IOStatus Flush(const IOOptions&, IODebugContext*) override {
@@ -73,8 +94,19 @@ class LogicalWritableFile : public rocksdb::FSWritableFile {
   }
   bool IsSyncThreadSafe() const override { return true; }
   bool use_direct_io() const override { return false; }
+  // The size this handle's writes left, as a POSIX writable file keeps
+  // it: RocksDB asks before every append of its WAL, and the log's own
+  // answer takes the catalog's lock, which every DB sharing the log
+  // contends for. Asked of the log at the open and after a failed write
+  // (which may have written part of its bytes).
   uint64_t GetFileSize(const IOOptions&, IODebugContext*) override {
-    return log_ == nullptr ? 0 : log_->Size(handle_);
+    if (log_ == nullptr) return 0;
+    uint64_t size = 0;
+    if (!size_.Get(&size)) {
+      size = log_->Size(handle_);
+      size_.Set(size);
+    }
+    return size;
   }
   // Segments are preallocated: nothing to reserve per file.
   IOStatus Allocate(uint64_t, uint64_t, const IOOptions&,
@@ -95,10 +127,36 @@ class LogicalWritableFile : public rocksdb::FSWritableFile {
     }
   }
 
+  // The file's size as this handle's writes left it, or unknown.
+  class KnownSize {
+   public:
+    bool Get(uint64_t* size) const {
+      const uint64_t v = value_.load(std::memory_order_relaxed);
+      if (v == kUnknown) return false;
+      *size = v;
+      return true;
+    }
+    void Set(uint64_t size) { value_.store(size, std::memory_order_relaxed); }
+    void Grow(uint64_t by) {
+      const uint64_t v = value_.load(std::memory_order_relaxed);
+      if (v != kUnknown) Set(v + by);
+    }
+    void AtLeast(uint64_t end) {
+      const uint64_t v = value_.load(std::memory_order_relaxed);
+      if (v != kUnknown && end > v) Set(end);
+    }
+    void Forget() { Set(kUnknown); }
+
+   private:
+    static constexpr uint64_t kUnknown = ~uint64_t{0};
+    std::atomic<uint64_t> value_{kUnknown};
+  };
+
   std::shared_ptr<Log> log_;  // null once closed
   const uint64_t handle_;
   const std::string path_;
   const std::function<void()> on_close_;
+  KnownSize size_;
 };
 
 class LogicalSequentialFile : public rocksdb::FSSequentialFile {
