@@ -1,15 +1,20 @@
 // Micro-benchmarks of the hot parts of the engine, alone (Google
 // Benchmark): checksums, the frame header codec, the payload codecs (whole
-// payloads, and the group codecs on db_bench-shaped records), and the
-// group-commit barrier. What a write costs in segwal's own code, apart
-// from RocksDB and the kernel; db_bench (make bench) measures the whole.
+// payloads, and the group codecs on db_bench-shaped records), the
+// group-commit barrier, and a log's append path. What a write costs in
+// segwal's own code, apart from RocksDB; db_bench (make bench) measures the
+// whole.
 //
 //   build/micro_bench                      every benchmark
 //   build/micro_bench --benchmark_filter=Crc
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -17,11 +22,13 @@
 
 #include "env/engine/clock.h"
 #include "env/engine/group_commit.h"
+#include "env/engine/log.h"
 #include "env/engine/sticky_error.h"
 #include "env/format/codec.h"
 #include "env/format/crc32c.h"
 #include "env/format/format.h"
 #include "env/format/group_codec.h"
+#include "env/storage/storage.h"
 
 namespace segwal {
 namespace {
@@ -258,6 +265,77 @@ BENCHMARK(BM_GroupCommitBarrier)
     ->Threads(8)
     ->Threads(32)
     ->UseRealTime();
+
+// A log's append path as RocksDB drives it with sync=false: each thread
+// appends WAL-record-sized writes (~290 bytes: a 256-byte value, its key
+// and headers) to a file of its own, all files in one log (DBs sharing a
+// log_dir), in a real directory under $TMPDIR. What it measures is the
+// engine's own cost per append, and how appenders of different files wait
+// for each other: the writer's and catalog's locks, frame encoding, the
+// stores into the head segment, rotations and reclaiming.
+struct AppendBench {
+  explicit AppendBench(int threads) {
+    const char* tmp = std::getenv("TMPDIR");
+    dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/segwal-micro-" +
+          std::to_string(getpid());
+    LogOptions options;
+    options.sync_mode = SyncMode::kNone;
+    options.segment_size = 16 << 20;
+    RecoveryInfo info;
+    IOStatus s = Log::Open(PosixStorage(), dir, options, &log, &info);
+    for (int t = 0; s.ok() && t < threads; ++t) {
+      uint64_t id = 0;
+      s = log->Create("wal-" + std::to_string(t), &id);
+      ids.push_back(id);
+    }
+    status = s;
+  }
+  ~AppendBench() {
+    log.reset();
+    std::system(("rm -rf '" + dir + "'").c_str());
+  }
+  std::string dir;
+  std::unique_ptr<Log> log;
+  std::vector<uint64_t> ids;
+  IOStatus status;
+};
+
+void BM_LogAppend(benchmark::State& state) {
+  static std::mutex mu;
+  static AppendBench* bench = nullptr;
+  {
+    // The first thread of each run sets it up; the loops start together.
+    std::lock_guard<std::mutex> guard(mu);
+    if (bench == nullptr) bench = new AppendBench(state.threads());
+  }
+  if (!bench->status.ok()) {
+    state.SkipWithError(bench->status.ToString().c_str());
+  } else {
+    const std::string record = WalLikeBytes(290, state.thread_index());
+    const uint64_t id = bench->ids[state.thread_index()];
+    uint64_t written = 0;
+    for (auto _ : state) {
+      IOStatus s = bench->log->Append(id, record);
+      if (!s.ok()) {
+        state.SkipWithError(s.ToString().c_str());
+        break;
+      }
+      // Files are cut short now and then, as RocksDB deletes old WALs:
+      // the log recycles segments instead of growing without end.
+      if (++written % 65536 == 0) {
+        bench->log->Truncate(id, 0).PermitUncheckedError();
+      }
+    }
+    state.SetBytesProcessed(state.iterations() * record.size());
+  }
+  // Every thread's loop has ended (Google Benchmark waits for all).
+  if (state.thread_index() == 0) {
+    std::lock_guard<std::mutex> guard(mu);
+    delete bench;
+    bench = nullptr;
+  }
+}
+BENCHMARK(BM_LogAppend)->Threads(1)->Threads(2)->Threads(8)->UseRealTime();
 
 }  // namespace
 }  // namespace segwal
