@@ -77,6 +77,55 @@ TEST(GuardedCopyDeathTest, OtherFaultsKeepTheDefaultAction) {
 #endif
 }
 
+// Pages the writer is done with are unmapped before their writeback
+// (StorageFile::UnmapStored): their bytes stay the file's, faulting in
+// skips them, later pages still take stores, and the file's own unmapping
+// later leaves alone whatever the freed addresses were given to since.
+TEST(MappedWriteTest, UnmappedStoredPagesStayTheFilesAndFreeTheirAddresses) {
+  test::TempDir tmp;
+  constexpr uint64_t kPages = 16;
+  std::unique_ptr<StorageFile> file;
+  ASSERT_TRUE(
+      PosixStorage()->OpenFile(tmp / "segment", /*create=*/true, &file).ok());
+  ASSERT_TRUE(file->Allocate(0, kPages * kPage).ok());
+  char* map = nullptr;
+  ASSERT_TRUE(file->Map(kPages * kPage, &map).ok());
+  ASSERT_TRUE(file->Prefault(0, kPages * kPage).ok());
+  const std::string stored = Pattern(4 * kPage + 100, 7);
+  ASSERT_TRUE(GuardedCopy(map, stored.data(), stored.size()));
+  const auto mapped = [&](uint64_t page) {
+    unsigned char in_core = 0;
+    return ::mincore(map + page * kPage, kPage, &in_core) == 0;
+  };
+
+  file->UnmapStored(0, stored.size());
+  for (uint64_t page = 0; page < 4; ++page) EXPECT_FALSE(mapped(page)) << page;
+  EXPECT_TRUE(mapped(4)) << "the page holding the end may take more stores";
+  file->StartWriteback(0, stored.size());
+  std::string back(stored.size(), '\0');
+  size_t got = 0;
+  ASSERT_TRUE(file->Read(0, back.size(), &back[0], &got).ok());
+  EXPECT_EQ(stored, back.substr(0, got));
+  EXPECT_TRUE(file->Prefault(0, kPages * kPage).ok());
+  EXPECT_FALSE(mapped(0));
+  const std::string more = Pattern(kPage, 8);
+  EXPECT_TRUE(GuardedCopy(map + 6 * kPage, more.data(), more.size()));
+  file->UnmapStored(0, 2 * kPage);  // below what is unmapped: nothing to do
+  EXPECT_TRUE(mapped(4));
+
+  // The freed addresses, taken by another mapping, stay its own.
+  void* other =
+      ::mmap(map, 4 * kPage, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  ASSERT_EQ(static_cast<void*>(map), other);
+  std::memset(other, 'o', 4 * kPage);
+  file.reset();
+  EXPECT_TRUE(mapped(0));
+  EXPECT_EQ('o', map[4 * kPage - 1]);
+  EXPECT_FALSE(mapped(4)) << "the rest was the file's";
+  ::munmap(other, 4 * kPage);
+}
+
 // With rare syncs the writer stores frames through the head's mapping: a
 // log on real files written in small unsynced appends reads back whole,
 // before and after a reopen, and most frames went through the mapping.
@@ -100,8 +149,10 @@ TEST(MappedWriteTest, UnsyncedAppendsGoThroughTheMapping) {
     const LogStats stats = log->GetStats();
     EXPECT_GE(stats.rotations, 1u);
     EXPECT_GT(stats.prefaults, 0u);
+    // Unmapping the pages written back leaves the rest to the mapping.
     EXPECT_GT(stats.mapped_writes, stats.frames_written / 2)
         << "frames " << stats.frames_written;
+    EXPECT_GT(stats.writeback_starts, 0u);
   }
   std::unique_ptr<Log> log;
   RecoveryInfo info;

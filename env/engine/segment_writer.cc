@@ -102,10 +102,10 @@ bool SegmentWriter::HeadHalfFullLocked() const {
 //
 // The append that crossed the MiB starts it after it releases the lock:
 // queueing the I/O may take the kernel milliseconds, which every other
-// appender would otherwise wait out behind the lock. Not another thread:
-// cleaning a mapped page another CPU is storing into costs a TLB
-// shoot-down (an interprocessor interrupt) per page, far more than the
-// call itself.
+// appender would otherwise wait out behind the lock. The range's pages are
+// unmapped first (StorageFile::UnmapStored): writing back a page still
+// mapped writable costs a TLB shoot-down (an interprocessor interrupt)
+// per page, unmapping the range one in all.
 void SegmentWriter::NoteWritebackLocked() {
   const uint64_t end = head_->end.load(std::memory_order_relaxed);
   const uint64_t from =
@@ -127,6 +127,9 @@ void SegmentWriter::UnlockThenStartDeferred(
   lock.unlock();
   if (wake_preparer) preparer_->Wake();
   if (writeback.segment != nullptr) {
+    // Frames go only past the segment's end: nothing is stored below
+    // `to` any more. Unmapping from the start keeps one mapping.
+    writeback.segment->file->UnmapStored(0, writeback.to);
     writeback.segment->file->StartWriteback(writeback.from,
                                             writeback.to - writeback.from);
   }

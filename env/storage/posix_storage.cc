@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -104,27 +106,46 @@ class PosixFile : public StorageFile {
 
   IOStatus Map(uint64_t n, char** address) override {
     if (read_only_) return ErrnoStatus("mmap", path_, EROFS);
-    Unmap();
+    std::lock_guard<std::mutex> guard(map_mu_);
+    UnmapLocked();
     void* p = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
     if (p == MAP_FAILED) return ErrnoStatus("mmap", path_, errno);
-    map_ = static_cast<char*>(p);
     map_size_ = n;
-    *address = map_;
+    unmapped_end_.store(0, std::memory_order_relaxed);
+    map_.store(static_cast<char*>(p), std::memory_order_release);
+    *address = static_cast<char*>(p);
     return IOStatus::OK();
   }
 
+  // Runs on the thread that maps (not under map_mu_: faulting in may take
+  // milliseconds, and UnmapStored runs on the writer's threads).
   IOStatus Prefault(uint64_t offset, uint64_t n) override {
 #ifdef MADV_POPULATE_WRITE
-    if (map_ == nullptr || offset + n > map_size_) {
+    char* const map = map_.load(std::memory_order_acquire);
+    if (map == nullptr || offset + n > map_size_) {
       return IOStatus::InvalidArgument("prefault outside the mapping of",
                                        path_);
     }
-    if (::madvise(map_ + offset, n, MADV_POPULATE_WRITE) != 0) {
-      if (errno == EINVAL) {
-        return IOStatus::NotSupported("MADV_POPULATE_WRITE", path_);
+    // Pages UnmapStored took away are not faulted in: nothing is stored
+    // there. It may take more while this runs (ENOMEM: a hole in the
+    // range); then again from past them.
+    uint64_t from = offset;
+    int err = 0;
+    for (;;) {
+      from = std::max(from, unmapped_end_.load(std::memory_order_acquire));
+      if (from >= offset + n) break;
+      err = ::madvise(map + from, offset + n - from, MADV_POPULATE_WRITE) == 0
+                ? 0
+                : errno;
+      if (err != ENOMEM ||
+          unmapped_end_.load(std::memory_order_acquire) <= from) {
+        break;
       }
-      return ErrnoStatus("prefault (madvise)", path_, errno);
     }
+    if (err == EINVAL) {
+      return IOStatus::NotSupported("MADV_POPULATE_WRITE", path_);
+    }
+    if (err != 0) return ErrnoStatus("prefault (madvise)", path_, err);
     return IOStatus::OK();
 #else
     (void)offset;
@@ -133,10 +154,33 @@ class PosixFile : public StorageFile {
 #endif
   }
 
+  // Writing back a page that is mapped writable write-protects it first,
+  // and that costs a TLB shoot-down per page (an interprocessor interrupt
+  // to every CPU running this process, each a VM exit on a virtual
+  // machine); unmapping the pages costs one for the whole range, and their
+  // writeback then finds them mapped nowhere. They stay in the page cache,
+  // dirty.
+  void UnmapStored(uint64_t offset, uint64_t n) override {
+    std::lock_guard<std::mutex> guard(map_mu_);
+    char* const map = map_.load(std::memory_order_relaxed);
+    if (map == nullptr) return;
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t from =
+        std::max(unmapped_end_.load(std::memory_order_relaxed),
+                 (offset + page - 1) / page * page);
+    const uint64_t to = std::min(offset + n, map_size_) / page * page;
+    if (to <= from) return;
+    // Raised first: a Prefault starting now leaves these pages alone. A
+    // prefix of the mapping: unmapping it never splits it (no ENOMEM).
+    unmapped_end_.store(to, std::memory_order_release);
+    if (::munmap(map + from, to - from) != 0) {
+      unmapped_end_.store(from, std::memory_order_release);  // still mapped
+    }
+  }
+
   void Unmap() override {
-    if (map_ != nullptr) ::munmap(map_, map_size_);
-    map_ = nullptr;
-    map_size_ = 0;
+    std::lock_guard<std::mutex> guard(map_mu_);
+    UnmapLocked();
   }
 
   IOStatus Size(uint64_t* size) override {
@@ -149,9 +193,25 @@ class PosixFile : public StorageFile {
  private:
   const std::string path_;
   const int fd_;
+  // What is still mapped: pages below unmapped_end_ were unmapped
+  // already, and their addresses may belong to another mapping since.
+  void UnmapLocked() {
+    char* const map = map_.exchange(nullptr, std::memory_order_acq_rel);
+    const uint64_t from = unmapped_end_.load(std::memory_order_relaxed);
+    if (map != nullptr && from < map_size_) {
+      ::munmap(map + from, map_size_ - from);
+    }
+    map_size_ = 0;
+  }
+
   const bool read_only_;
-  char* map_ = nullptr;  // Map's, until Unmap
+  // The mapping: Map's, until Unmap. Changed under map_mu_; Prefault
+  // reads map_ and unmapped_end_ without it (Map publishes map_ after
+  // map_size_).
+  std::mutex map_mu_;
+  std::atomic<char*> map_{nullptr};
   uint64_t map_size_ = 0;
+  std::atomic<uint64_t> unmapped_end_{0};  // UnmapStored's, page-aligned
 };
 
 // flock() locks belong to the open file description, so a second open of
