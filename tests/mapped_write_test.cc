@@ -107,6 +107,7 @@ TEST(MappedWriteTest, UnmappedStoredPagesStayTheFilesAndFreeTheirAddresses) {
   ASSERT_TRUE(file->Read(0, back.size(), &back[0], &got).ok());
   EXPECT_EQ(stored, back.substr(0, got));
   EXPECT_TRUE(file->Prefault(0, kPages * kPage).ok());
+  EXPECT_TRUE(file->Prefault(0, 4 * kPage).ok()) << "all of it unmapped";
   EXPECT_FALSE(mapped(0));
   const std::string more = Pattern(kPage, 8);
   EXPECT_TRUE(GuardedCopy(map + 6 * kPage, more.data(), more.size()));

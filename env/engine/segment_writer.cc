@@ -259,6 +259,10 @@ IOStatus SegmentWriter::EnsureRoomMayUnlock(std::unique_lock<AdaptiveMutex>& loc
 
 IOStatus SegmentWriter::RotateLocked(std::shared_ptr<Segment> next) {
   AdaptiveMutex::Blocking blocking(&mu_);  // two fdatasyncs
+  // Nothing is stored in the old head again; its pages still mapped (the
+  // last writeback's, and those faulted in ahead) would each cost the
+  // fdatasync a TLB shoot-down (NoteWritebackLocked).
+  head_->file->UnmapStored(0, head_->size);
   IOStatus s = head_->syncs.Sync(head_->file.get());
   ++stats_.batch_count;
   if (!s.ok()) return error_->Set(s);

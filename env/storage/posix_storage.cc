@@ -133,10 +133,15 @@ class PosixFile : public StorageFile {
     int err = 0;
     for (;;) {
       from = std::max(from, unmapped_end_.load(std::memory_order_acquire));
-      if (from >= offset + n) break;
-      err = ::madvise(map + from, offset + n - from, MADV_POPULATE_WRITE) == 0
-                ? 0
-                : errno;
+      if (from >= offset + n) {
+        err = 0;
+        break;
+      }
+      if (::madvise(map + from, offset + n - from, MADV_POPULATE_WRITE) == 0) {
+        err = 0;
+        break;
+      }
+      err = errno;
       if (err != ENOMEM ||
           unmapped_end_.load(std::memory_order_acquire) <= from) {
         break;
