@@ -177,7 +177,7 @@ TSAN_BUILD_DIR ?= build-tsan
 ASAN_SKIP      ?= preload_test bench_smoke
 TSAN_TESTS     ?= format_test varint_test recovery_test crash_model_test \
                   engine_fault_test log_test log_follow_test group_commit_test \
-                  decode_ahead_test adaptive_mutex_test
+                  decode_ahead_test adaptive_mutex_test mapped_write_test
 TSAN_CRASH_ITERATIONS ?= 300
 ASAN_CRASH_ITERATIONS ?= 1000
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_init_order=1 \
