@@ -44,6 +44,23 @@ inline std::string Value(const std::string& tag, int i) {
   return tag + "-" + std::to_string(i) + std::string(100 + i % 50, 'v');
 }
 
+// ~600 bytes unique per key that compress as db_bench's values at
+// --compression_ratio=0.5 do (50 random characters, each run twice):
+// what a compressed WAL must hold in groups of many frames.
+inline std::string CompressibleValue(const std::string& tag, int i) {
+  uint32_t x = 2654435761u * static_cast<uint32_t>(i + 1);
+  std::string half;
+  for (int k = 0; k < 50; ++k) {
+    x = x * 1103515245u + 12345u;
+    half += static_cast<char>(' ' + (x >> 16) % 95);
+  }
+  std::string v = tag + "-" + std::to_string(i) + ":";
+  for (int k = 0; k < 6; ++k) v += half + half;
+  return v;
+}
+
+using ValueOf = std::string (*)(const std::string& tag, int i);
+
 // A SegWalFileSystem that counts the calls a test must see exercised.
 class CountingSegWalFs : public SegWalFileSystem {
  public:
@@ -126,23 +143,23 @@ class SegWalDbTest : public ::testing::Test {
   }
 
   void Put(int from, int to, const std::string& tag, bool sync,
-           DB* db = nullptr) {
+           DB* db = nullptr, ValueOf value = Value) {
     if (db == nullptr) db = db_.get();
     WriteOptions wo;
     wo.sync = sync;
     for (int i = from; i < to; ++i) {
-      ASSERT_TRUE(db->Put(wo, Key(i), Value(tag, i)).ok());
+      ASSERT_TRUE(db->Put(wo, Key(i), value(tag, i)).ok());
     }
   }
 
   void ExpectPresent(int from, int to, const std::string& tag,
-                     DB* db = nullptr) {
+                     DB* db = nullptr, ValueOf value = Value) {
     if (db == nullptr) db = db_.get();
     int missing = 0;
     for (int i = from; i < to; ++i) {
       std::string v;
       Status s = db->Get(ReadOptions(), Key(i), &v);
-      if (!s.ok() || v != Value(tag, i)) ++missing;
+      if (!s.ok() || v != value(tag, i)) ++missing;
     }
     EXPECT_EQ(0, missing) << "of keys [" << from << ", " << to << ") tag "
                           << tag;
