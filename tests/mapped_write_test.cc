@@ -89,7 +89,7 @@ TEST(GuardedCopyDeathTest, OtherFaultsKeepTheDefaultAction) {
 }
 
 // Pages the writer is done with are unmapped before their writeback
-// (StorageFile::UnmapStored): their bytes stay the file's, faulting in
+// (StorageFile::UnmapStoredBelow): their bytes stay the file's, faulting in
 // skips them, later pages still take stores, and the file's own unmapping
 // later leaves alone whatever the freed addresses were given to since.
 TEST(MappedWriteTest, UnmappedStoredPagesStayTheFilesAndFreeTheirAddresses) {
@@ -109,7 +109,7 @@ TEST(MappedWriteTest, UnmappedStoredPagesStayTheFilesAndFreeTheirAddresses) {
     return ::mincore(map + page * kPage, kPage, &in_core) == 0;
   };
 
-  file->UnmapStored(0, stored.size());
+  file->UnmapStoredBelow(stored.size());
   for (uint64_t page = 0; page < 4; ++page) EXPECT_FALSE(mapped(page)) << page;
   EXPECT_TRUE(mapped(4)) << "the page holding the end may take more stores";
   file->StartWriteback(0, stored.size());
@@ -122,7 +122,7 @@ TEST(MappedWriteTest, UnmappedStoredPagesStayTheFilesAndFreeTheirAddresses) {
   EXPECT_FALSE(mapped(0));
   const std::string more = Pattern(kPage, 8);
   EXPECT_TRUE(GuardedCopy(map + 6 * kPage, more.data(), more.size()));
-  file->UnmapStored(0, 2 * kPage);  // below what is unmapped: nothing to do
+  file->UnmapStoredBelow(2 * kPage);  // unmapped already: nothing to do
   EXPECT_TRUE(mapped(4));
 
   // The freed addresses, taken by another mapping, stay its own.

@@ -103,7 +103,7 @@ bool SegmentWriter::HeadHalfFullLocked() const {
 // The append that crossed the MiB starts it after it releases the lock:
 // queueing the I/O may take the kernel milliseconds, which every other
 // appender would otherwise wait out behind the lock. The range's pages are
-// unmapped first (StorageFile::UnmapStored): writing back a page still
+// unmapped first (StorageFile::UnmapStoredBelow): writing back a page still
 // mapped writable costs a TLB shoot-down (an interprocessor interrupt)
 // per page, unmapping the range one in all.
 void SegmentWriter::NoteWritebackLocked() {
@@ -128,8 +128,8 @@ void SegmentWriter::UnlockThenStartDeferred(
   if (wake_preparer) preparer_->Wake();
   if (writeback.segment != nullptr) {
     // Frames go only past the segment's end: nothing is stored below
-    // `to` any more. Unmapping from the start keeps one mapping.
-    writeback.segment->file->UnmapStored(0, writeback.to);
+    // `to` any more.
+    writeback.segment->file->UnmapStoredBelow(writeback.to);
     writeback.segment->file->StartWriteback(writeback.from,
                                             writeback.to - writeback.from);
   }
@@ -262,7 +262,7 @@ IOStatus SegmentWriter::RotateLocked(std::shared_ptr<Segment> next) {
   // Nothing is stored in the old head again; its pages still mapped (the
   // last writeback's, and those faulted in ahead) would each cost the
   // fdatasync a TLB shoot-down (NoteWritebackLocked).
-  head_->file->UnmapStored(0, head_->size);
+  head_->file->UnmapStoredBelow(head_->size);
   IOStatus s = head_->syncs.Sync(head_->file.get());
   ++stats_.batch_count;
   if (!s.ok()) return error_->Set(s);

@@ -118,7 +118,7 @@ class PosixFile : public StorageFile {
   }
 
   // Runs on the thread that maps (not under map_mu_: faulting in may take
-  // milliseconds, and UnmapStored runs on the writer's threads).
+  // milliseconds, and UnmapStoredBelow runs on the writer's threads).
   IOStatus Prefault(uint64_t offset, uint64_t n) override {
 #ifdef MADV_POPULATE_WRITE
     char* const map = map_.load(std::memory_order_acquire);
@@ -126,9 +126,9 @@ class PosixFile : public StorageFile {
       return IOStatus::InvalidArgument("prefault outside the mapping of",
                                        path_);
     }
-    // Pages UnmapStored took away are not faulted in: nothing is stored
-    // there. It may take more while this runs (ENOMEM: a hole in the
-    // range); then again from past them.
+    // Pages UnmapStoredBelow took away are not faulted in: nothing is
+    // stored there. It may take more while this runs (ENOMEM: a hole in
+    // the range); then again from past them.
     uint64_t from = offset;
     int err = 0;
     for (;;) {
@@ -165,18 +165,18 @@ class PosixFile : public StorageFile {
   // machine); unmapping the pages costs one for the whole range, and their
   // writeback then finds them mapped nowhere. They stay in the page cache,
   // dirty.
-  void UnmapStored(uint64_t offset, uint64_t n) override {
+  //
+  // Always a prefix of the mapping: what is left stays one mapping, and
+  // unmapping never has to split it (no ENOMEM).
+  void UnmapStoredBelow(uint64_t end) override {
     std::lock_guard<std::mutex> guard(map_mu_);
     char* const map = map_.load(std::memory_order_relaxed);
     if (map == nullptr) return;
     const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-    const uint64_t from =
-        std::max(unmapped_end_.load(std::memory_order_relaxed),
-                 (offset + page - 1) / page * page);
-    const uint64_t to = std::min(offset + n, map_size_) / page * page;
+    const uint64_t from = unmapped_end_.load(std::memory_order_relaxed);
+    const uint64_t to = std::min(end, map_size_) / page * page;
     if (to <= from) return;
-    // Raised first: a Prefault starting now leaves these pages alone. A
-    // prefix of the mapping: unmapping it never splits it (no ENOMEM).
+    // Raised first: a Prefault starting now leaves these pages alone.
     unmapped_end_.store(to, std::memory_order_release);
     if (::munmap(map + from, to - from) != 0) {
       unmapped_end_.store(from, std::memory_order_release);  // still mapped
@@ -196,8 +196,6 @@ class PosixFile : public StorageFile {
   }
 
  private:
-  const std::string path_;
-  const int fd_;
   // What is still mapped: pages below unmapped_end_ were unmapped
   // already, and their addresses may belong to another mapping since.
   void UnmapLocked() {
@@ -209,6 +207,8 @@ class PosixFile : public StorageFile {
     map_size_ = 0;
   }
 
+  const std::string path_;
+  const int fd_;
   const bool read_only_;
   // The mapping: Map's, until Unmap. Changed under map_mu_; Prefault
   // reads map_ and unmapped_end_ without it (Map publishes map_ after
@@ -216,7 +216,7 @@ class PosixFile : public StorageFile {
   std::mutex map_mu_;
   std::atomic<char*> map_{nullptr};
   uint64_t map_size_ = 0;
-  std::atomic<uint64_t> unmapped_end_{0};  // UnmapStored's, page-aligned
+  std::atomic<uint64_t> unmapped_end_{0};  // page-aligned
 };
 
 // flock() locks belong to the open file description, so a second open of

@@ -59,11 +59,11 @@ class StorageFile {
   virtual IOStatus Prefault(uint64_t /*offset*/, uint64_t /*n*/) {
     return IOStatus::NotSupported("segwal storage: no mapped files");
   }
-  // The caller stores nothing more through the mapping in [offset,
-  // offset + n): its whole pages may be unmapped, so that writing them
-  // back does not have to write-protect them in this process first (a
-  // hint: the bytes stay the file's).
-  virtual void UnmapStored(uint64_t /*offset*/, uint64_t /*n*/) {}
+  // The caller stores nothing more through the mapping below `end`: the
+  // whole pages there may be unmapped, so that writing them back does not
+  // have to write-protect them in this process first (a hint: the bytes
+  // stay the file's).
+  virtual void UnmapStoredBelow(uint64_t /*end*/) {}
   virtual void Unmap() {}
   virtual IOStatus Size(uint64_t* size) = 0;
 };
