@@ -64,28 +64,34 @@ TEST(AdaptiveMutexTest, AWaiterPastItsSpinSleepsUntilTheRelease) {
 }
 
 // A holder in a Blocking scope (a system call under the lock): a waiter
-// sleeps at once rather than spinning out kSpinMicros of CPU.
+// sleeps at once rather than spinning. The spin is made 50 ms long, so
+// that a waiter that spun would show milliseconds of CPU however busy the
+// machine (a sleeping one costs a few system calls: tens of microseconds).
 TEST(AdaptiveMutexTest, AWaiterDoesNotSpinWhileTheHolderBlocks) {
-  AdaptiveMutex mu;
-  mu.lock();
-  auto blocking = std::make_unique<AdaptiveMutex::Blocking>(&mu);
-  uint64_t waiter_cpu_ns = 0;
-  std::thread waiter([&] {
-    const uint64_t before = ThreadCpuNanos();
+  constexpr int64_t kLongSpinMicros = 50000;
+  const auto waiter_cpu_nanos = [](bool holder_blocks) {
+    AdaptiveMutex mu(kLongSpinMicros);
     mu.lock();
-    waiter_cpu_ns = ThreadCpuNanos() - before;
+    std::unique_ptr<AdaptiveMutex::Blocking> blocking;
+    if (holder_blocks) {
+      blocking = std::make_unique<AdaptiveMutex::Blocking>(&mu);
+    }
+    uint64_t cpu = 0;
+    std::thread waiter([&] {
+      const uint64_t before = ThreadCpuNanos();
+      mu.lock();
+      cpu = ThreadCpuNanos() - before;
+      mu.unlock();
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(2 * kLongSpinMicros));
+    blocking.reset();
     mu.unlock();
-  });
-  std::this_thread::sleep_for(
-      std::chrono::microseconds(200 * AdaptiveMutex::kSpinMicros));
-  blocking.reset();
-  mu.unlock();
-  waiter.join();
-#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
-  // Spinning would cost the waiter kSpinMicros of CPU; sleeping, a few
-  // system calls. (Sanitizers slow every step too much to tell.)
-  EXPECT_LT(waiter_cpu_ns, AdaptiveMutex::kSpinMicros * 1000 / 2);
-#endif
+    waiter.join();
+    return cpu;
+  };
+  EXPECT_LT(waiter_cpu_nanos(/*holder_blocks=*/true), 5000000u);
+  // And the measure tells: without the Blocking scope the waiter spins.
+  EXPECT_GT(waiter_cpu_nanos(/*holder_blocks=*/false), 5000000u);
 }
 
 }  // namespace

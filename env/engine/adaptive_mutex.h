@@ -27,7 +27,10 @@ class AdaptiveMutex {
  public:
   static constexpr int64_t kSpinMicros = 50;
 
-  AdaptiveMutex() {
+  // `spin_micros`: how long a waiter spins (tests lengthen it to tell a
+  // spinning waiter from a sleeping one by its CPU time).
+  explicit AdaptiveMutex(int64_t spin_micros = kSpinMicros)
+      : spin_micros_(spin_micros) {
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
 #ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
@@ -71,11 +74,11 @@ class AdaptiveMutex {
   };
 
  private:
-  // True once it holds the lock; false after kSpinMicros without, or as
+  // True once it holds the lock; false after spin_micros_ without, or as
   // soon as the holder blocks.
   bool SpinToLock() {
     const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::microseconds(kSpinMicros);
+                          std::chrono::microseconds(spin_micros_);
     for (uint32_t i = 1;; ++i) {
       Pause();
       // held_ is only a hint (the mutex decides): reading it keeps the
@@ -95,6 +98,7 @@ class AdaptiveMutex {
 #endif
   }
 
+  const int64_t spin_micros_;
   pthread_mutex_t mu_;
   std::atomic<bool> held_{false};      // hints, read by spinning waiters
   std::atomic<bool> blocking_{false};
