@@ -132,11 +132,13 @@ class Profile:
 
 
 PROFILES = {
-    # Estimated ~13 minutes on 2 quiet cores; measured 17.8 with a load
-    # average of 4-7 from other builds and tests.
+    # Estimated ~15 minutes on 2 quiet cores (13 measured with 5 sync=0
+    # pairs); 17.8 with a load average of 4-7 from other builds and tests.
+    # sync=0 runs swing most between pairs on a shared machine (one 5-pair
+    # run said 0.94x where 11 pairs right after said 1.04x): 11 pairs.
     "default": Profile(
         name="default",
-        repeats={"sync1": 5, "sync0": 5, "*": 3},
+        repeats={"sync1": 5, "sync0": 11, "*": 3},
         duration=4, num_scale=1.0,
         sync1_threads=(1, 8, 32),
         scaling_dbs=(1, 2, 4, 8, 16, 32, 64),
