@@ -219,7 +219,7 @@ wal-bench: build
 	  --output=$(BUILD_DIR)/wal_bench_report.md $(WAL_BENCH_ARGS)
 
 # The engine's hot parts alone (Google Benchmark): checksums, frame codec,
-# payload codecs, the group-commit barrier.
+# payload codecs, the group-commit barrier, a log's append path.
 MICRO_BENCH_ARGS ?=
 micro-bench: build
 	$(BUILD_DIR)/micro_bench $(MICRO_BENCH_ARGS)
