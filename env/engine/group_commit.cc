@@ -80,11 +80,13 @@ IOStatus GroupCommit::Sync(uint64_t target, bool request, Round* led) {
     for (Waiter* w : me.wakes) {
       if (w != nullptr) w->wake.Set();
     }
-    lock.lock();
-    queued_wait_max_us_ =
-        std::max(queued_wait_max_us_, clock_->NowMicros() - queued_at);
+    // The leader wrote done, status and lead before the wake-up; an
+    // acknowledged follower returns without the lock, which every syncer
+    // of the round would otherwise take again at once.
+    RecordQueuedWait(clock_->NowMicros() - queued_at);
     if (me.done) return me.status;  // acknowledged (or failed) by a leader
     handed = me.lead;
+    lock.lock();
   }
 
   // Lead.
@@ -170,12 +172,20 @@ void GroupCommit::WaitForGroupLocked(std::unique_lock<std::mutex>& lock) {
   group_wait_max_us_ = std::max(group_wait_max_us_, waited);
 }
 
+void GroupCommit::RecordQueuedWait(uint64_t micros) {
+  uint64_t max = queued_wait_max_us_.load(std::memory_order_relaxed);
+  while (micros > max && !queued_wait_max_us_.compare_exchange_weak(
+                             max, micros, std::memory_order_relaxed)) {
+  }
+}
+
 void GroupCommit::AddStatsTo(LogStats* stats) {
   std::lock_guard<std::mutex> guard(mu_);
   stats->group_wait_count = group_wait_count_;
   stats->group_wait_us = group_wait_us_;
   stats->group_wait_max_us = group_wait_max_us_;
-  stats->queued_wait_max_us = queued_wait_max_us_;
+  stats->queued_wait_max_us =
+      queued_wait_max_us_.load(std::memory_order_relaxed);
 }
 
 }  // namespace segwal

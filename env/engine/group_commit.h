@@ -19,6 +19,7 @@
 // fdatasync runs or while another lock is taken.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -84,6 +85,8 @@ class GroupCommit {
   };
   class Leadership;
 
+  // Raises the longest follower wait seen to `micros`; without mu_.
+  void RecordQueuedWait(uint64_t micros);
   // The leader's optional wait for more syncers (commit_delay).
   void WaitForGroupLocked(std::unique_lock<std::mutex>& lock);
 
@@ -110,7 +113,8 @@ class GroupCommit {
   uint64_t group_wait_count_ = 0;
   uint64_t group_wait_us_ = 0;
   uint64_t group_wait_max_us_ = 0;
-  uint64_t queued_wait_max_us_ = 0;
+  // Kept by followers without mu_ (RecordQueuedWait).
+  std::atomic<uint64_t> queued_wait_max_us_{0};
 };
 
 }  // namespace segwal

@@ -4,10 +4,11 @@
 // as soon as Wait returns, a condition variable must be notified with its
 // mutex held, and then every wake-up costs a second one (the woken thread
 // blocks on the mutex the signaller still holds). Here Set is one atomic
-// store and at most one FUTEX_WAKE; it never reads the event's memory after
-// the store, so the waiter may return and free the event at once. (A wake
-// aimed at freed memory at worst wakes a later futex at the same address
-// spuriously; Wait re-checks its word and sleeps again.)
+// exchange and a FUTEX_WAKE only when the waiter is asleep (or about to
+// be); it never reads the event's memory after the exchange, so the waiter
+// may return and free the event at once. (A wake aimed at freed memory at
+// worst wakes a later futex at the same address spuriously; Wait re-checks
+// its word and sleeps again.)
 #pragma once
 
 #include <linux/futex.h>
@@ -22,17 +23,29 @@ namespace segwal {
 class WakeEvent {
  public:
   // Wakes the thread in Wait (or lets the next Wait return at once).
-  void Set() {
+  // Returns whether the waiter was asleep (or about to be), which is when
+  // it makes the system call.
+  bool Set() {
     std::atomic<uint32_t>* word = &word_;
-    word->store(1, std::memory_order_release);
+    if (word->exchange(kSet, std::memory_order_acq_rel) != kSleeping) {
+      return false;
+    }
     Futex(word, FUTEX_WAKE_PRIVATE, 1);
+    return true;
   }
 
   // Returns once Set has been called; what the setter wrote before Set is
   // visible after.
   void Wait() {
-    while (word_.load(std::memory_order_acquire) == 0) {
-      Futex(&word_, FUTEX_WAIT_PRIVATE, 0);  // returns at once unless still 0
+    uint32_t state = kUnset;
+    // Announce the sleep first, so that a Set from now on makes the call.
+    if (word_.compare_exchange_strong(state, kSleeping,
+                                      std::memory_order_acquire)) {
+      state = kSleeping;
+    }
+    while (state != kSet) {
+      Futex(&word_, FUTEX_WAIT_PRIVATE, kSleeping);  // at once unless asleep
+      state = word_.load(std::memory_order_acquire);
     }
   }
 
@@ -42,7 +55,12 @@ class WakeEvent {
             nullptr, 0);
   }
 
-  std::atomic<uint32_t> word_{0};
+  // kUnset -> kSleeping (Wait, before it sleeps) -> kSet (Set), or
+  // kUnset -> kSet when Set comes first.
+  static constexpr uint32_t kUnset = 0;
+  static constexpr uint32_t kSleeping = 1;
+  static constexpr uint32_t kSet = 2;
+  std::atomic<uint32_t> word_{kUnset};
   static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t),
                 "a futex is a 32-bit word");
 };
