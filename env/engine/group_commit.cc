@@ -12,21 +12,26 @@ class GroupCommit::Leadership {
   explicit Leadership(GroupCommit* group) : group_(group) {
     group_->leading_ = true;
   }
-  ~Leadership() { HandOn(); }
+  // On an early return (the sticky error), the wake-up is made at once.
+  ~Leadership() {
+    if (Waiter* next = HandOn()) next->wake.Set();
+  }
   // Ends this leader's hold, once: the oldest follower still queued leads
   // the next round, or leadership is released if none is. (After a
-  // failure the queue is empty: FailAll answered every follower.)
-  void HandOn() {
-    if (released_) return;
+  // failure the queue is empty: FailAll answered every follower.) Returns
+  // the new leader, out of the queue and not woken yet: the caller wakes
+  // it, with mu_ held or not (nobody else can).
+  Waiter* HandOn() {
+    if (released_) return nullptr;
     released_ = true;
     if (group_->queue_.empty()) {
       group_->leading_ = false;
-      return;
+      return nullptr;
     }
     Waiter* next = group_->queue_.front();
     group_->queue_.pop_front();
     next->lead = true;
-    next->wake.Set();
+    return next;
   }
   Leadership(const Leadership&) = delete;
   Leadership& operator=(const Leadership&) = delete;
@@ -133,8 +138,13 @@ IOStatus GroupCommit::Sync(uint64_t target, bool request, Round* led) {
   // The next leader is woken first, so that the next fdatasync starts as
   // soon as possible (the disk stays busy); then the root of the
   // acknowledged's wake-up tree: the leader makes two wake-ups, not one
-  // per request, and the next round is not kept waiting for them.
-  leadership.HandOn();
+  // per request, and the next round is not kept waiting for them. Both
+  // are made after mu_ is released, so that syncers arriving meanwhile do
+  // not wait for the system calls; both are out of the queue, so nobody
+  // else wakes them (FailAll answers only the queued), and each stays
+  // asleep, its Waiter alive, until woken here. acknowledged_ is not read
+  // after the release: the next leader reuses it.
+  Waiter* const next_leader = leadership.HandOn();
   const size_t acked = acknowledged_.size();
   for (size_t i = 0; i < acked; ++i) {
     for (size_t child = 0; child < 2; ++child) {
@@ -142,11 +152,14 @@ IOStatus GroupCommit::Sync(uint64_t target, bool request, Round* led) {
       acknowledged_[i]->wakes[child] = at < acked ? acknowledged_[at] : nullptr;
     }
   }
-  if (acked > 0) acknowledged_[0]->wake.Set();
+  Waiter* const root = acked > 0 ? acknowledged_[0] : nullptr;
   led->led = true;
   led->requests = requests;
   led->sync_us = took;
   led->round_us = clock_->NowMicros() - round_start;
+  lock.unlock();
+  if (next_leader != nullptr) next_leader->wake.Set();
+  if (root != nullptr) root->wake.Set();
   return s;
 }
 
