@@ -106,7 +106,7 @@ IOStatus GroupCommit::Sync(uint64_t target, bool request, Round* led) {
   }
   const uint64_t round_start = clock_->NowMicros();
   if (request && window_us_ > 0) {
-    WaitForGroupLocked(lock);
+    WaitForGroupMayUnlock(lock);
     if (!error_->ok()) return error_->Get();
   }
   // Writers active from now on are counted for the next round.
@@ -163,7 +163,7 @@ IOStatus GroupCommit::Sync(uint64_t target, bool request, Round* led) {
   return s;
 }
 
-void GroupCommit::WaitForGroupLocked(std::unique_lock<std::mutex>& lock) {
+void GroupCommit::WaitForGroupMayUnlock(std::unique_lock<std::mutex>& lock) {
   const auto enough = [&] {
     if (!error_->ok()) return true;
     const uint64_t requests = 1 + queue_.size();

@@ -87,8 +87,10 @@ class GroupCommit {
 
   // Raises the longest follower wait seen to `micros`; without mu_.
   void RecordQueuedWait(uint64_t micros);
-  // The leader's optional wait for more syncers (commit_delay).
-  void WaitForGroupLocked(std::unique_lock<std::mutex>& lock);
+  // The leader's optional wait for more syncers (commit_delay). Called
+  // and returns with mu_ held; releases it while it waits (appenders and
+  // new followers need it meanwhile).
+  void WaitForGroupMayUnlock(std::unique_lock<std::mutex>& lock);
 
   const uint64_t window_us_;
   const uint64_t max_batch_;
